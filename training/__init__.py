@@ -1,0 +1,1 @@
+"""Rebuilds the shipped models from labeled captcha images."""
