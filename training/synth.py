@@ -1,0 +1,165 @@
+"""Seedable synthetic AIS captchas for both kinds, for training and as test fixtures.
+
+The look was matched by eye and by palette statistics against ../shared/data:
+dark coloured digits (each channel 0-170) of varying size, height and slight rotation,
+neighbours touching or overlapping, on white, with small pastel six-armed asterisks
+drawn both under and over the digits. Drawing happens at 4x and is box-filtered down,
+which gives the soft antialiased edges of the real images. ais6 images are then reduced
+to an adaptive palette, as the real 8-bit palette PNGs are; ais3 images stay RGB.
+
+Only numpy and pillow are needed, and the font ships in training/fonts/ (Liberation
+Sans 2.1.5, SIL OFL 1.1), so a fresh clone renders the same pixels on every OS.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+FONTS = Path(__file__).resolve().parent / "fonts"
+FONT_FILES = ("LiberationSans-Regular.ttf", "LiberationSans-Bold.ttf")
+SCALE = 4  # supersampling factor
+CAP_HEIGHT = 0.716  # Liberation Sans digit height as a share of the font size
+
+
+@dataclass(frozen=True)
+class Style:
+    """How one kind is drawn, in output pixels."""
+
+    width: int
+    height: int
+    digits: int
+    digit_height: tuple[float, float]  # glyph height range
+    margin: float  # left/right margin of the digit slots
+    jitter: float  # horizontal jitter of each digit's centre
+    rotation: float  # max rotation, degrees
+    noise: tuple[int, int]  # asterisk count range [lo, hi)
+    palette: bool  # saved as an 8-bit palette PNG (ais6) or RGB (ais3)
+
+
+STYLES: dict[str, Style] = {
+    "ais6": Style(104, 32, 6, (14.0, 20.0), 2.0, 2.0, 12.0, (8, 24), True),
+    "ais3": Style(42, 30, 3, (16.0, 22.0), 0.5, 1.5, 12.0, (4, 12), False),
+}
+
+
+@cache
+def _font(index: int, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(FONTS / FONT_FILES[index]), size)
+
+
+def _dark_colour(rng: np.random.Generator) -> tuple[int, int, int]:
+    # Real digit colours: every channel below ~170, never near-white.
+    while True:
+        c = rng.integers(0, 171, size=3)
+        if c.sum() < 420:
+            return int(c[0]), int(c[1]), int(c[2])
+
+
+def _pastel_colour(rng: np.random.Generator) -> tuple[int, int, int]:
+    c = rng.integers(150, 256, size=3)
+    return int(c[0]), int(c[1]), int(c[2])
+
+
+def _digit_layer(
+    digit: str, height_px: float, rng: np.random.Generator, style: Style
+) -> Image.Image:
+    """One glyph as an 'L' mask at SCALE, cropped to its ink and rotated."""
+    size = max(4, round(height_px / CAP_HEIGHT * SCALE))
+    font = _font(int(rng.random() < 0.2), size)
+    left, top, right, bottom = font.getbbox(digit)
+    mask = Image.new("L", (right - left + 4 * SCALE, bottom - top + 4 * SCALE), 0)
+    ImageDraw.Draw(mask).text((2 * SCALE - left, 2 * SCALE - top), digit, fill=255, font=font)
+    angle = float(rng.uniform(-style.rotation, style.rotation))
+    mask = mask.rotate(angle, resample=Image.BICUBIC, expand=True)
+    box = mask.getbbox()
+    return mask.crop(box) if box else mask
+
+
+def _asterisk(draw: ImageDraw.ImageDraw, rng: np.random.Generator, w: int, h: int) -> None:
+    """A small six-armed star: three strokes through one centre."""
+    cx, cy = rng.uniform(0, w) * SCALE, rng.uniform(0, h) * SCALE
+    radius = rng.uniform(2.5, 4.2) * SCALE
+    width = max(1, round(rng.uniform(0.8, 1.3) * SCALE))
+    colour = _pastel_colour(rng)
+    base = rng.uniform(0, math.pi / 3) if rng.random() < 0.3 else 0.0
+    for k in range(3):
+        a = base + k * math.pi / 3
+        dx, dy = radius * math.cos(a), radius * math.sin(a)
+        draw.line([(cx - dx, cy - dy), (cx + dx, cy + dy)], fill=colour, width=width)
+
+
+def _render(style: Style, text: str, rng: np.random.Generator) -> Image.Image:
+    w, h = style.width, style.height
+    canvas = Image.new("RGB", (w * SCALE, h * SCALE), (255, 255, 255))
+    draw = ImageDraw.Draw(canvas)
+    n_noise = int(rng.integers(*style.noise))
+    under = int(rng.integers(0, n_noise + 1))
+    for _ in range(under):
+        _asterisk(draw, rng, w, h)
+    pitch = (w - 2 * style.margin) / style.digits
+    for i, digit in enumerate(text):
+        mask = _digit_layer(digit, rng.uniform(*style.digit_height), rng, style)
+        mw, mh = mask.size
+        cx = (style.margin + (i + 0.5) * pitch + rng.uniform(-style.jitter, style.jitter)) * SCALE
+        # Vertical position: anywhere that keeps the glyph (almost) inside the image.
+        slack = h * SCALE - mh
+        top = rng.uniform(min(0, slack), max(0, slack)) if slack else 0
+        x0 = round(cx - mw / 2)
+        canvas.paste(_dark_colour(rng), (x0, round(top)), mask)
+    for _ in range(n_noise - under):
+        _asterisk(draw, rng, w, h)
+    return canvas.resize((w, h), Image.BOX)
+
+
+def generate(
+    kind: str, rng: np.random.Generator, text: str | None = None
+) -> tuple[np.ndarray, str]:
+    """One synthetic captcha: (RGB uint8 array of shape (H, W, 3), its answer).
+
+    `text` (digits only, the kind's length) fixes the answer; otherwise it is drawn from
+    `rng`. The same generator state always gives the same pixels.
+    """
+    style = STYLES[kind]
+    if text is None:
+        text = "".join(str(d) for d in rng.integers(0, 10, size=style.digits))
+    if len(text) != style.digits or not text.isdigit():
+        raise ValueError(f"{kind} needs {style.digits} digits, got {text!r}")
+    image = _render(style, text, rng)
+    if style.palette:
+        # Like the real server: an adaptive palette (the real files have ~100 colours).
+        image = image.quantize(colors=128, method=Image.Quantize.MEDIANCUT).convert("RGB")
+    return np.asarray(image, dtype=np.uint8).copy(), text
+
+
+def png_bytes(rgb: np.ndarray, kind: str) -> bytes:
+    """PNG bytes like the server: 8-bit palette for ais6 (lossless to 256 colours), RGB for ais3."""
+    image = Image.fromarray(np.ascontiguousarray(rgb, dtype=np.uint8), "RGB")
+    if STYLES[kind].palette:
+        flat = rgb.reshape(-1, 3)
+        colours, index = np.unique(flat, axis=0, return_inverse=True)
+        if len(colours) <= 256:
+            image = Image.fromarray(index.reshape(rgb.shape[:2]).astype(np.uint8), "P")
+            image.putpalette(colours.astype(np.uint8).tobytes())
+        else:
+            image = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def batch(kind: str, count: int, seed: int) -> tuple[list[np.ndarray], list[str]]:
+    """`count` captchas from one seed: the convenient form for training and tests."""
+    rng = np.random.default_rng(seed)
+    images, texts = [], []
+    for _ in range(count):
+        rgb, text = generate(kind, rng)
+        images.append(rgb)
+        texts.append(text)
+    return images, texts
