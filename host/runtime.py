@@ -1,0 +1,38 @@
+"""The TFLite interpreter: ai-edge-litert if installed, else tflite-runtime; one thread.
+
+One thread because a captcha is tiny (a few ms) and the user's machine is busy with a
+browser: more threads cost more in wake-ups than they save.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from pathlib import Path
+from typing import Any
+
+try:  # the maintained package (LiteRT)
+    import ai_edge_litert as _module
+    from ai_edge_litert.interpreter import Interpreter as _Interpreter
+
+    _PACKAGE = "ai-edge-litert"
+except ImportError:  # older systems: tflite-runtime, e.g. 2.14 on Python <= 3.11
+    import tflite_runtime as _module
+    from tflite_runtime.interpreter import Interpreter as _Interpreter
+
+    _PACKAGE = "tflite-runtime"
+
+
+def make_interpreter(path: Path | str) -> Any:
+    """A ready interpreter (tensors allocated) for the .tflite file at `path`."""
+    interpreter = _Interpreter(model_path=str(path), num_threads=1)
+    interpreter.allocate_tensors()
+    return interpreter
+
+
+def runtime_name() -> str:
+    """The runtime in use and its version, e.g. 'ai-edge-litert 2.3.0'."""
+    try:
+        version = importlib.metadata.version(_PACKAGE)
+    except importlib.metadata.PackageNotFoundError:  # a PyInstaller bundle may lack metadata
+        version = getattr(_module, "__version__", "unknown")
+    return f"{_PACKAGE} {version}"
