@@ -1,0 +1,119 @@
+"""build.py: the pieces that run without a network or a browser."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, need
+
+
+def load_build():
+    spec = importlib.util.spec_from_file_location("build", REPO / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build = load_build()
+
+
+def test_help_lists_every_command() -> None:
+    out = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "--help"], capture_output=True, text=True
+    )
+    assert out.returncode == 0
+    for name in set(build.COMMANDS) - {"build"}:
+        assert f"build.py {name}" in out.stdout
+
+
+def test_unknown_command_fails() -> None:
+    out = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "frobnicate"], capture_output=True, text=True
+    )
+    assert out.returncode == 2
+
+
+def test_venv_digest_changes_with_requirements(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setattr(build, "REPO", tmp_path)
+    req = tmp_path / "requirements.txt"
+    req.write_text("numpy==2.4.6\n")
+    first = build.digest([req], ["pyinstaller"])
+    assert build.digest([req], ["pyinstaller"]) == first
+    req.write_text("numpy==2.4.5\n")
+    assert build.digest([req], ["pyinstaller"]) != first
+    assert build.digest([req], ["other"]) != build.digest([req], ["pyinstaller"])
+
+
+def make_extension(root: Path) -> None:
+    src = root / "extension" / "src"
+    (src / "popup").mkdir(parents=True)
+    (src / "popup" / "popup.html").write_text("<p>hi</p>")
+    (src / "background.js").write_text("// bg")
+    (src / ".DS_Store").write_text("junk")
+    for family in build.FAMILIES:
+        manifest = {"manifest_version": 3, "name": family}
+        (root / "extension" / f"manifest.{family}.json").write_text(json.dumps(manifest))
+
+
+def test_extension_packages(tmp_path: Path, monkeypatch) -> None:
+    make_extension(tmp_path)
+    monkeypatch.setattr(build, "REPO", tmp_path)
+    monkeypatch.setattr(build, "DIST", tmp_path / "dist")
+    assert build.extension_present()
+    zips = build.build_extensions()
+    assert set(zips) == {"chromium", "firefox"}
+    for family, archive in zips.items():
+        folder = tmp_path / "dist" / family
+        assert json.loads((folder / "manifest.json").read_text())["name"] == family
+        assert (folder / "popup" / "popup.html").is_file()
+        assert not (folder / ".DS_Store").exists()
+        with zipfile.ZipFile(archive) as z:
+            names = sorted(z.namelist())
+            assert names == ["background.js", "manifest.json", "popup/popup.html"]
+            assert json.loads(z.read("manifest.json"))["name"] == family
+    # Same sources, same bytes: the zips are reproducible.
+    first = zips["firefox"].read_bytes()
+    assert build.build_extensions()["firefox"].read_bytes() == first
+
+
+def test_requirements_pin_every_package() -> None:
+    for name in ("requirements.txt", "requirements-windows.txt", "tests/requirements.txt"):
+        for line in (REPO / name).read_text().splitlines():
+            line = line.split("#")[0].strip()
+            if line and not line.startswith("-"):
+                spec = line.split(";")[0].strip()
+                assert "==" in spec, f"{name}: {line!r} is not pinned"
+
+
+def test_runtime_requirements_have_no_tensorflow() -> None:
+    for name in ("requirements.txt", "requirements-windows.txt"):
+        text = (REPO / name).read_text().lower()
+        body = "\n".join(ln.split("#")[0] for ln in text.splitlines())
+        assert "tensorflow" not in body and "keras" not in body
+
+
+@pytest.fixture(scope="module")
+def bundle() -> Path:
+    need(build.HOST_EXE.is_file(), f"no host bundle at {build.HOST_EXE}: run `python build.py`")
+    return build.HOST_DIR
+
+
+def test_bundle_has_models_and_no_tensorflow(bundle: Path) -> None:
+    files = [p.relative_to(bundle).as_posix().lower() for p in bundle.rglob("*")]
+    assert not [f for f in files if "tensorflow" in f or "keras" in f]
+    shipped = sorted(p.name for p in (REPO / "models").glob("*.tflite"))
+    bundled = sorted(Path(f).name for f in files if f.endswith(".tflite"))
+    assert bundled == shipped
+    assert any(f.endswith("models/models.json") for f in files) or not shipped
+
+
+def test_bundle_size_within_target(bundle: Path) -> None:
+    # Packaging target from issue 2: a small download for every student.
+    assert build.tree_size(bundle) <= 80e6
