@@ -1,0 +1,250 @@
+"""The command line: serve native messaging (no arguments, or the browser's), or one of
+--test, --bench, --install, --uninstall, --status.
+
+The browser starts the host with arguments of its own (see host/caller.py); those are
+recognised before argparse sees them, so they are never mistaken for options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import host
+from host import caller as callers
+from host import imageio, limits, log, paths, protocol, registry
+from host.errors import HostError
+from host.kinds import KINDS
+
+
+def load_solver() -> Any:
+    """The real Solver over the shipped models (imported late: numpy and the runtime are slow)."""
+    from host.solver import Solver
+
+    return Solver(models_dir=paths.models_dir())
+
+
+def serve(caller: callers.Caller | None) -> int:
+    """Serve native messaging on stdin/stdout until the browser closes the port."""
+    from host import server  # after claiming stdio nothing can print into the stream
+
+    reader, writer = protocol.claim_stdio()
+    logger = log.setup()
+    try:
+        allowed = callers.allowed_ids(registry.installed_extension_ids())
+    except Exception as exc:  # an unreadable record must not stop our own extension
+        logger.warning("cannot read registered extension ids: %s", exc)
+        allowed = callers.allowed_ids()
+    who = f"{caller.browser} {caller.extension_id[:100]!r}" if caller else "no caller (terminal)"
+    logger.info("host %s serving %s", host.__version__, who)
+    srv = server.Server(
+        load_solver,
+        timeout=limits.request_timeout(),
+        caller=caller,
+        caller_allowed=callers.is_allowed(caller, allowed),
+    )
+    code = srv.serve(reader, writer)
+    logger.info("exiting with code %d", code)
+    if code == server.EXIT_TIMEOUT:
+        # A request thread is still running model code: leave without waiting for it.
+        logging_flush()
+        os._exit(code)
+    return code
+
+
+def logging_flush() -> None:
+    for handler in log.get().handlers:
+        handler.flush()
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="decaptcha-host",
+        description="Reads NTHU AIS captchas. Without options it serves the browser extension "
+        "over native messaging (stdin/stdout).",
+    )
+    what = p.add_mutually_exclusive_group()
+    what.add_argument("--test", nargs="+", metavar="IMAGE", type=Path, help="solve PNG files")
+    what.add_argument("--bench", metavar="FOLDER", type=Path, help="accuracy and time per method")
+    what.add_argument("--install", action="store_true", help="register with your browsers")
+    what.add_argument("--uninstall", action="store_true", help="remove every registration")
+    what.add_argument("--status", action="store_true", help="show registrations and models")
+    what.add_argument("--version", action="version", version=f"%(prog)s {host.__version__}")
+    p.add_argument("--json", action="store_true", help="--test/--bench: JSON lines")
+    p.add_argument("--method", choices=("auto", "ctc", "seg"), default="auto")
+    p.add_argument("--kind", choices=sorted(KINDS), help="--test: the captcha kind (else by size)")
+    p.add_argument("--split", choices=("all", "val"), default="all", help="--bench: images used")
+    p.add_argument(
+        "--browser",
+        action="append",
+        default=[],
+        choices=sorted(registry.BROWSERS),
+        help="--install: this browser (repeatable); default: every one you have",
+    )
+    p.add_argument(
+        "--extension-id",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="--install: also allow this extension id (repeatable)",
+    )
+    p.add_argument("--home", type=Path, help=argparse.SUPPRESS)  # install into another home
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    caller = callers.from_argv(argv)
+    if not argv or caller is not None:
+        return serve(caller)
+    args = parser().parse_args(argv)
+    if args.test:
+        return cmd_test(args.test, args.method, args.kind, args.json)
+    if args.bench:
+        return cmd_bench(args.bench, args.split, args.json)
+    target = registry.Target.current(args.home.resolve() if args.home else None)
+    if args.install:
+        return cmd_install(target, args.browser, args.extension_id)
+    if args.uninstall:
+        return cmd_uninstall(target)
+    if args.status:
+        return cmd_status(target)
+    return serve(None)  # only options like --json: nothing to do but serve
+
+
+# -- --test ---------------------------------------------------------------------------------
+
+
+def cmd_test(files: list[Path], method: str, kind: str | None, as_json: bool) -> int:
+    """One line per image: the answer (`file: answer` for several), or a JSON object."""
+    log.setup(to_file=False)
+    try:
+        solver = load_solver()
+    except Exception as exc:
+        print(f"error: models not loaded: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    failures = 0
+    for path in files:
+        started = time.perf_counter()
+        try:
+            rgb = imageio.decode_png(path.read_bytes())
+            result = solver.solve([rgb], kind, method).to_dict()
+        except OSError as exc:
+            error = HostError("BAD_IMAGE", f"cannot read the file: {exc.strerror or exc}")
+        except HostError as exc:
+            error = exc
+        else:
+            error = None
+        if error is not None:
+            failures += 1
+            print(f"{path}: {error.code}: {error.message}", file=sys.stderr)
+            if as_json:
+                print(json.dumps({"file": str(path), "error": _error(error)}), flush=True)
+            continue
+        if as_json:
+            wall = (time.perf_counter() - started) * 1000
+            print(json.dumps({"file": str(path), **result, "wall_ms": round(wall, 3)}), flush=True)
+        elif len(files) == 1:
+            print(result["text"], flush=True)
+        else:
+            print(f"{path}: {result['text']}", flush=True)
+    return 1 if failures else 0
+
+
+def _error(error: HostError) -> dict:
+    return {"code": error.code, "message": error.message}
+
+
+# -- --bench --------------------------------------------------------------------------------
+
+
+def cmd_bench(folder: Path, split: str, as_json: bool) -> int:
+    from host import bench
+
+    log.setup(to_file=False)
+    samples = bench.labeled(folder)
+    if split == "val":
+        samples = bench.validation_only(samples)
+    if not samples:
+        print(f"error: no labeled PNGs (stem = answer) in {folder}", file=sys.stderr)
+        return 2
+    try:
+        solver = load_solver()
+    except Exception as exc:
+        print(f"error: models not loaded: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    rows = bench.run(solver, samples)
+    if as_json:
+        for row in rows:
+            print(json.dumps({"folder": str(folder), "split": split, **row}))
+    else:
+        print(f"{folder} ({split}, {len(samples)} images) on {bench.machine()}")
+        status = solver.status()
+        print(f"runtime: {status.get('runtime', '?')}")
+        print(bench.table(rows))
+    return 0
+
+
+# -- --install / --uninstall / --status -----------------------------------------------------
+
+
+def cmd_install(target: registry.Target, browsers: list[str], extension_ids: list[str]) -> int:
+    try:
+        lines = registry.install(target, browsers, extension_ids)
+    except (registry.InstallError, OSError) as exc:
+        print(f"install failed: {exc}", file=sys.stderr)
+        return 1
+    for line in lines:
+        print(line)
+    return 0
+
+
+def cmd_uninstall(target: registry.Target) -> int:
+    try:
+        lines = registry.uninstall(target)
+    except OSError as exc:
+        print(f"uninstall failed: {exc}", file=sys.stderr)
+        return 1
+    for line in lines or ["nothing to remove: the host is not registered"]:
+        print(line)
+    return 0
+
+
+def cmd_status(target: registry.Target) -> int:
+    """Registrations per browser, then whether the models load. Non-zero if anything is wrong."""
+    entries = registry.status(target)
+    broken = 0
+    for entry in entries:
+        where = entry.manifest or "not registered"
+        if entry.key and entry.manifest:
+            where = f"HKEY_CURRENT_USER\\{entry.key} -> {entry.manifest}"
+        mark = "ok" if entry.ok else ("-" if entry.manifest is None else "BROKEN")
+        print(f"{entry.browser.title:15} {mark:6} {where}")
+        for problem in entry.problems:
+            print(f"{'':22}{problem}")
+        broken += bool(entry.problems)
+    registered = sum(e.manifest is not None for e in entries)
+    record = registry.read_record(target)
+    if record.get("extension_ids"):
+        print(f"extra extension ids: {', '.join(record['extension_ids'])}")
+    log.setup(to_file=False)
+    try:
+        details = load_solver().status()
+    except Exception as exc:
+        print(f"models: NOT LOADED ({type(exc).__name__}: {exc})")
+        models_ok = False
+    else:
+        print(f"runtime: {details.get('runtime', '?')}")
+        print(f"models: {json.dumps(details.get('models', details))}")
+        from host.server import models_ready
+
+        models_ok = models_ready(details.get("models", details))
+    if not registered:
+        print("the host is not registered with any browser: run --install")
+    return 0 if registered and not broken and models_ok else 1

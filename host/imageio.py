@@ -1,0 +1,115 @@
+"""Bounded image decoding: base64 / data URL -> PNG bytes -> RGB uint8 array (H, W, 3).
+
+Images come from web pages, so every step is bounded before it costs memory: the base64
+text by length, the PNG by its byte count, and the pixels by the width and height declared in
+the PNG header, read by hand before Pillow inflates anything (a decompression bomb is a few
+KB of PNG that declares gigapixels).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import re
+import struct
+import warnings
+
+import numpy as np
+from PIL import Image
+
+from host.errors import HostError
+from host.limits import MAX_IMAGE_BYTES, MAX_PIXELS
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_DATA_URL = re.compile(r"^data:([^;,]*)((?:;[^;,]*)*),", re.IGNORECASE)
+
+# Pillow's own bomb guard, as a second line behind our header check: over this it raises.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+def decode_base64(text: str, limit: int = MAX_IMAGE_BYTES) -> bytes:
+    """The bytes of a base64 string or a `data:image/png;base64,` URL, at most `limit` of them."""
+    if not isinstance(text, str):
+        raise HostError("BAD_REQUEST", "an image must be a string")
+    match = _DATA_URL.match(text[:200])
+    if match:
+        mime, params = match.group(1).strip().lower(), match.group(2).lower()
+        if mime != "image/png":
+            raise HostError("BAD_IMAGE", f"data URL of type {mime[:40]!r}; only image/png is read")
+        if ";base64" not in params:
+            raise HostError("BAD_BASE64", "data URL is not base64-encoded")
+        text = text[match.end() :]
+    # Check the length before decoding: 4 characters carry 3 bytes.
+    if len(text) > (limit + 2) // 3 * 4:
+        raise HostError("IMAGE_TOO_LARGE", f"image is over the limit of {limit} bytes")
+    if len(text) % 4:
+        text += "=" * (-len(text) % 4)  # tolerate missing padding, as browsers' atob does
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise HostError("BAD_BASE64", f"image is not valid base64: {exc}") from exc
+    if not data:
+        raise HostError("BAD_IMAGE", "image is empty")
+    if len(data) > limit:
+        raise HostError("IMAGE_TOO_LARGE", f"image is over the limit of {limit} bytes")
+    return data
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from the PNG signature and IHDR chunk, without decoding anything."""
+    if not data.startswith(PNG_SIGNATURE):
+        raise HostError("BAD_IMAGE", "not a PNG image (wrong signature)")
+    if len(data) < 33 or data[12:16] != b"IHDR":
+        raise HostError("BAD_IMAGE", "PNG has no IHDR header")
+    width, height = struct.unpack(">II", data[16:24])
+    if width == 0 or height == 0:
+        raise HostError("BAD_IMAGE", f"PNG declares an empty image ({width}x{height})")
+    return width, height
+
+
+def decode_png(data: bytes, max_pixels: int = MAX_PIXELS, limit: int = MAX_IMAGE_BYTES):
+    """An RGB uint8 array (H, W, 3) from PNG bytes; palette, grey and alpha are handled.
+
+    Transparent pixels are composited on white, as the page shows them. Raises HostError:
+    IMAGE_TOO_LARGE before decoding when the bytes or declared pixels are over the limits,
+    BAD_IMAGE when the PNG is not readable.
+    """
+    if len(data) > limit:
+        raise HostError("IMAGE_TOO_LARGE", f"image is over the limit of {limit} bytes")
+    width, height = png_size(data)
+    if width * height > max_pixels:
+        raise HostError(
+            "IMAGE_TOO_LARGE",
+            f"PNG declares {width}x{height} pixels, over the limit of {max_pixels}",
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+                image.load()
+                rgb = _to_rgb(image)
+    except HostError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise HostError("IMAGE_TOO_LARGE", str(exc)[:200]) from exc
+    except Exception as exc:  # Pillow raises many types for corrupt input; all mean the same
+        raise HostError("BAD_IMAGE", f"unreadable PNG: {type(exc).__name__}: {exc}"[:300]) from exc
+    if rgb.shape != (height, width, 3):
+        raise HostError("BAD_IMAGE", f"PNG decoded to {rgb.shape}, header said {width}x{height}")
+    return rgb
+
+
+def _to_rgb(image: Image.Image) -> np.ndarray:
+    """Any PNG mode -> contiguous uint8 RGB; alpha (or palette transparency) over white."""
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N"):
+        # 16-bit grey: keep the top 8 bits (Pillow's convert would clip instead of scale).
+        grey = np.asarray(image, dtype=np.uint32) >> 8
+        image = Image.fromarray(np.clip(grey, 0, 255).astype(np.uint8), "L")
+    has_alpha = image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info
+    if has_alpha:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, rgba)
+    rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
+    return np.ascontiguousarray(rgb)
