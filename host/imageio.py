@@ -14,6 +14,7 @@ import io
 import re
 import struct
 import warnings
+import zlib
 
 import numpy as np
 from PIL import Image
@@ -22,6 +23,7 @@ from host.errors import HostError
 from host.limits import MAX_IMAGE_BYTES, MAX_PIXELS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the empty IEND chunk with its CRC
 _DATA_URL = re.compile(r"^data:([^;,]*)((?:;[^;,]*)*),", re.IGNORECASE)
 
 # Pillow's own bomb guard, as a second line behind our header check: over this it raises.
@@ -83,6 +85,7 @@ def decode_png(data: bytes, max_pixels: int = MAX_PIXELS, limit: int = MAX_IMAGE
             "IMAGE_TOO_LARGE",
             f"PNG declares {width}x{height} pixels, over the limit of {max_pixels}",
         )
+    check_complete(data, width, height)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -98,6 +101,59 @@ def decode_png(data: bytes, max_pixels: int = MAX_PIXELS, limit: int = MAX_IMAGE
     if rgb.shape != (height, width, 3):
         raise HostError("BAD_IMAGE", f"PNG decoded to {rgb.shape}, header said {width}x{height}")
     return rgb
+
+
+# Samples per pixel for each PNG colour type (grey, RGB, palette, grey+alpha, RGBA).
+_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+_ADAM7 = (
+    (0, 0, 8, 8),
+    (4, 0, 8, 8),
+    (0, 4, 4, 8),
+    (2, 0, 4, 4),
+    (0, 2, 2, 4),
+    (1, 0, 2, 2),
+    (0, 1, 1, 2),
+)
+
+
+def check_complete(data: bytes, width: int, height: int) -> None:
+    """BAD_IMAGE unless the PNG ends with IEND and its pixel data has every row.
+
+    Pillow quietly decodes a PNG whose compressed data stops early (the missing rows come out
+    black), which would hand the models half a captcha; the expected size is bounded by the
+    pixel limit already checked, so inflating it here costs at most a few MB.
+    """
+    if PNG_END not in data:
+        raise HostError("BAD_IMAGE", "PNG is truncated (no IEND chunk)")
+    depth, colour, interlace = data[24], data[25], data[28]
+    if colour not in _CHANNELS or depth not in (1, 2, 4, 8, 16):
+        raise HostError("BAD_IMAGE", f"PNG has an invalid colour type {colour} / depth {depth}")
+    bits = depth * _CHANNELS[colour]
+
+    def raw_size(w: int, h: int) -> int:
+        return h * (1 + (w * bits + 7) // 8) if w and h else 0
+
+    if interlace:
+        expected = sum(
+            raw_size((width - x + dx - 1) // dx, (height - y + dy - 1) // dy)
+            for x, y, dx, dy in _ADAM7
+        )
+    else:
+        expected = raw_size(width, height)
+    idat, offset = [], 8
+    while offset + 8 <= len(data):
+        length, name = struct.unpack(">I4s", data[offset : offset + 8])
+        if name == b"IDAT":
+            idat.append(data[offset + 8 : offset + 8 + length])
+        elif name == b"IEND":
+            break
+        offset += 12 + length
+    try:
+        raw = zlib.decompressobj().decompress(b"".join(idat), expected + 1)
+    except zlib.error as exc:
+        raise HostError("BAD_IMAGE", f"PNG pixel data is corrupt: {exc}") from exc
+    if len(raw) != expected:
+        raise HostError("BAD_IMAGE", f"PNG pixel data has {len(raw)} of {expected} bytes")
 
 
 def _to_rgb(image: Image.Image) -> np.ndarray:

@@ -1,0 +1,216 @@
+"""host/protocol.py framing and the request loop, in process (host/server.py with BytesIO).
+
+The solver here is a test double only where a real model adds nothing: a model that hangs,
+raises, or answers more than 1 MB cannot be produced on demand. Round trips through the real
+program are in test_host_native.py.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import struct
+import threading
+
+import numpy as np
+import pytest
+
+from host import limits, protocol, server
+from tests.fuzz.hostpipe import frame, split_frames
+from training import synth
+
+
+def serve(data: bytes, solver_factory=None, timeout: float = 5.0) -> tuple[int, list[dict]]:
+    out = io.BytesIO()
+    srv = server.Server(solver_factory or missing_models, timeout=timeout)
+    code = srv.serve(io.BytesIO(data), out)
+    replies, rest = split_frames(out.getvalue())
+    assert rest == b"", "stdout holds bytes that are not whole frames"
+    return code, replies
+
+
+def missing_models():
+    raise FileNotFoundError("no models here")
+
+
+# -- framing ---------------------------------------------------------------------------------
+
+
+def test_frame_round_trip_uses_native_byte_order() -> None:
+    data = protocol.encode_frame({"a": "é"})
+    assert data[:4] == struct.pack("=I", len(data) - 4)
+    assert protocol.read_frame(io.BytesIO(data)) == '{"a":"é"}'.encode()
+
+
+def test_read_frame_end_truncation_and_limit() -> None:
+    with pytest.raises(protocol.EndOfStream):
+        protocol.read_frame(io.BytesIO(b""))
+    with pytest.raises(protocol.TruncatedFrame):
+        protocol.read_frame(io.BytesIO(b"\x05\x00"))
+    with pytest.raises(protocol.TruncatedFrame):
+        protocol.read_frame(io.BytesIO(struct.pack("=I", 10) + b"{}"))
+    with pytest.raises(protocol.FrameTooLarge):
+        protocol.read_frame(io.BytesIO(struct.pack("=I", 11) + b"x" * 11), limit=10)
+    assert protocol.read_frame(io.BytesIO(struct.pack("=I", 10) + b"x" * 10), limit=10) == b"x" * 10
+
+
+def test_over_limit_frame_is_refused_before_its_payload_is_read() -> None:
+    class Stream(io.RawIOBase):
+        """A header announcing 4 GiB, then a stream that fails the test if read further."""
+
+        def __init__(self) -> None:
+            self.header = struct.pack("=I", 0xFFFFFFFF)
+
+        def readable(self) -> bool:
+            return True
+
+        def read(self, n: int = -1) -> bytes:
+            if self.header:
+                chunk, self.header = self.header[:n], self.header[n:]
+                return chunk
+            raise AssertionError("payload read after an over-limit length")
+
+    with pytest.raises(protocol.FrameTooLarge):
+        protocol.read_frame(Stream())
+
+
+def test_replies_over_one_megabyte_and_nan_are_refused() -> None:
+    with pytest.raises(ValueError, match="over the limit"):
+        protocol.encode_frame({"x": "a" * limits.MAX_REPLY_BYTES})
+    with pytest.raises(ValueError):
+        protocol.encode_frame({"x": float("nan")})
+
+
+@pytest.mark.parametrize(
+    "payload", [b"", b"\xff\xfe{}", b"{", b"[" * 100_000 + b"]" * 100_000, b"1" * 5000]
+)
+def test_decode_payload_reports_every_failure_as_value_error(payload: bytes) -> None:
+    with pytest.raises(ValueError):
+        protocol.decode_payload(payload)
+
+
+# -- the loop --------------------------------------------------------------------------------
+
+
+def test_requests_are_answered_in_order_with_their_ids() -> None:
+    ids = [1, "two", 3.5, None, -7, "x" * limits.MAX_ID_CHARS]
+    data = b"".join(frame({"id": i, "action": "status"}) for i in ids)
+    code, replies = serve(data)
+    assert code == server.EXIT_OK
+    assert [r["id"] for r in replies] == ids
+    assert all(r["ok"] and r["v"] == 1 for r in replies)
+    assert replies[0]["result"]["ready"] is False
+    assert "no models here" in replies[0]["result"]["models"]["error"]
+
+
+def _solve_frame(request_id: int) -> bytes:
+    rgb, _ = synth.generate("ais3", np.random.default_rng(request_id))
+    image = base64.b64encode(synth.png_bytes(rgb, "ais3")).decode()
+    return frame({"id": request_id, "action": "solve", "image": image})
+
+
+class BlockingSolver:
+    def __init__(self) -> None:
+        self.release = threading.Event()
+
+    def solve(self, images, kind, method):
+        self.release.wait(30)
+        raise AssertionError("released")
+
+    def status(self) -> dict:
+        return {"runtime": "test double", "models": {}}
+
+
+def test_request_timeout_replies_and_stops_reading() -> None:
+    solver = BlockingSolver()
+    data = _solve_frame(9) + frame({"id": 10, "action": "status"})
+    try:
+        code, replies = serve(data, lambda: solver, timeout=0.2)
+    finally:
+        solver.release.set()
+    assert code == server.EXIT_TIMEOUT
+    assert len(replies) == 1  # the status after it is never read: the host restarts
+    assert replies[0]["id"] == 9 and replies[0]["error"]["code"] == "TIMEOUT"
+
+
+class FailingSolver:
+    def solve(self, images, kind, method):
+        raise RuntimeError("tensor arena exhausted")
+
+    def status(self) -> dict:
+        return {"runtime": "test double", "models": {"ctc": {"loaded": True}}}
+
+
+class HugeAnswer:
+    def to_dict(self) -> dict:
+        return {"text": "1" * (2 * limits.MAX_REPLY_BYTES)}
+
+
+class HugeSolver(FailingSolver):
+    def solve(self, images, kind, method):
+        return HugeAnswer()
+
+
+def test_a_solver_exception_is_a_model_error_and_serving_goes_on() -> None:
+    data = _solve_frame(1) + frame({"id": 2, "action": "status"})
+    code, replies = serve(data, FailingSolver)
+    assert code == server.EXIT_OK
+    assert replies[0]["error"]["code"] == "MODEL_ERROR"
+    assert "tensor arena" in replies[0]["error"]["message"]
+    assert replies[1]["ok"] and replies[1]["result"]["ready"] is True
+
+
+def test_a_reply_over_one_megabyte_becomes_an_internal_error() -> None:
+    code, replies = serve(_solve_frame(5) + frame({"id": 6, "action": "status"}), HugeSolver)
+    assert code == server.EXIT_OK
+    assert replies[0]["id"] == 5 and replies[0]["error"]["code"] == "INTERNAL"
+    assert replies[1]["id"] == 6 and replies[1]["ok"]
+
+
+def test_missing_models_give_model_error_on_solve() -> None:
+    _, replies = serve(_solve_frame(3))
+    assert replies[0]["error"]["code"] == "MODEL_ERROR"
+    assert "no models here" in replies[0]["error"]["message"]
+
+
+def test_models_load_once() -> None:
+    calls = []
+
+    def factory():
+        calls.append(1)
+        return FailingSolver()
+
+    serve(b"".join(frame({"id": i, "action": "status"}) for i in range(5)), factory)
+    assert calls == [1]
+
+
+def test_closed_output_ends_the_loop() -> None:
+    class Closed(io.BytesIO):
+        def write(self, data):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    srv = server.Server(missing_models)
+    code = srv.serve(io.BytesIO(frame({"id": 1, "action": "status"})), Closed())
+    assert code == server.EXIT_BROKEN_PIPE
+
+
+def test_refused_caller_gets_one_error_and_nothing_is_processed() -> None:
+    from host.caller import Caller
+
+    loaded = []
+    srv = server.Server(
+        lambda: loaded.append(1), caller=Caller("chromium", "x"), caller_allowed=False
+    )
+    out = io.BytesIO()
+    code = srv.serve(io.BytesIO(frame({"id": 1, "action": "status"}) * 3), out)
+    replies, _ = split_frames(out.getvalue())
+    assert code == server.EXIT_NOT_ALLOWED and loaded == []
+    assert [r["error"]["code"] for r in replies] == ["NOT_ALLOWED"]
+
+
+def test_error_replies_are_json_serialisable_for_any_id() -> None:
+    for bad in (float("inf"), True, [1], {"a": 1}, 2**60, "y" * 1000):
+        reply = server.error_reply(bad, "BAD_REQUEST", "m")
+        assert reply["id"] is None
+        json.dumps(reply, allow_nan=False)
