@@ -1,0 +1,67 @@
+// Background (Chromium service worker / Firefox background script): the only part that
+// may talk to the native host. Content scripts and the popup send it messages.
+
+import "../shared/config.js";
+import { NativeHost } from "./native.js";
+import { makeSubmitGuard, memoryStore } from "./submit-guard.js";
+
+const { AUTO_SUBMIT_WINDOW_MS, HOST_NAME, METHODS, MSG } = globalThis.AISDecaptcha.config;
+// Firefox has `browser` (promises); Chromium's `chrome` returns promises in MV3 too.
+const ext = globalThis.browser ?? globalThis.chrome;
+
+const host = new NativeHost({
+  connect: () => ext.runtime.connectNative(HOST_NAME),
+  // Firefox puts the reason on the port, Chromium in runtime.lastError (read it here,
+  // inside onDisconnect, or Chromium logs it as unchecked).
+  errorOf: (port) => port?.error?.message ?? ext.runtime.lastError?.message,
+});
+
+const maySubmit = makeSubmitGuard(ext.storage.session ?? memoryStore(), AUTO_SUBMIT_WINDOW_MS);
+
+// The tab that last showed a captcha: the popup falls back to it when it is opened as a
+// page of its own (tests do that) rather than from the toolbar.
+let lastCaptchaTab = null;
+
+/** Build a solve request from what a content script sent, dropping anything unexpected. */
+function solveRequest(msg) {
+  const req = { action: "solve" };
+  if (Array.isArray(msg.images)) req.images = msg.images.filter((s) => typeof s === "string").slice(0, 8);
+  else if (typeof msg.image === "string") req.image = msg.image;
+  if (msg.kind === "ais6" || msg.kind === "ais3") req.kind = msg.kind;
+  req.method = METHODS.includes(msg.method) ? msg.method : "auto";
+  return req;
+}
+
+async function handle(msg, sender) {
+  const tabId = sender.tab?.id;
+  switch (msg?.type) {
+    case MSG.WARM:
+      if (tabId !== undefined) lastCaptchaTab = tabId;
+      host.warm();
+      return { ok: true };
+    case MSG.SOLVE:
+      if (tabId !== undefined) lastCaptchaTab = tabId;
+      return host.request(solveRequest(msg));
+    case MSG.MAY_SUBMIT:
+      return { ok: tabId !== undefined && (await maySubmit(tabId)) };
+    case MSG.HOST_STATUS: {
+      const reply = await host.request({ action: "status" });
+      return { ...reply, transport: host.state };
+    }
+    case MSG.LAST_TAB:
+      return { tabId: lastCaptchaTab };
+  }
+}
+
+const HANDLED = new Set([MSG.WARM, MSG.SOLVE, MSG.MAY_SUBMIT, MSG.HOST_STATUS, MSG.LAST_TAB]);
+
+ext.runtime.onMessage.addListener((msg, sender, sendResponse) => {
+  if (sender.id !== ext.runtime.id) return false;
+  if (!HANDLED.has(msg?.type)) return false;
+  handle(msg, sender).then(sendResponse, (err) => sendResponse({ ok: false, error: { code: "INTERNAL", message: String(err) } }));
+  return true; // answer asynchronously
+});
+
+ext.tabs.onRemoved.addListener((tabId) => {
+  if (tabId === lastCaptchaTab) lastCaptchaTab = null;
+});

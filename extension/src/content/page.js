@@ -1,0 +1,73 @@
+// The browser side of a content script: settings, messages to the background, canvas
+// capture, and answering the popup. The DOM logic itself is in captcha.js.
+// Classic script on the AISDecaptcha namespace (see shared/config.js for why).
+(() => {
+  "use strict";
+  const ns = (globalThis.AISDecaptcha ??= {});
+  const { MSG } = ns.config;
+  const { loadSettings, onSettingsChanged } = ns.settings;
+  const { CaptchaController } = ns.captcha;
+  const ext = globalThis.browser ?? globalThis.chrome;
+
+  /** Draw the displayed image (same origin, so the canvas is not tainted) and encode it as PNG. */
+  function captureImage(img) {
+    const canvas = img.ownerDocument.createElement("canvas");
+    canvas.width = img.naturalWidth;
+    canvas.height = img.naturalHeight;
+    canvas.getContext("2d").drawImage(img, 0, 0);
+    return canvas.toDataURL("image/png");
+  }
+
+  function isLoaded(img) {
+    return img.complete && img.naturalWidth > 0;
+  }
+
+  function domReady(doc) {
+    if (doc.readyState !== "loading") return Promise.resolve();
+    return new Promise((resolve) => doc.addEventListener("DOMContentLoaded", resolve, { once: true }));
+  }
+
+  async function send(message) {
+    try {
+      return await ext.runtime.sendMessage(message);
+    } catch (err) {
+      return { ok: false, error: { code: "HOST_UNAVAILABLE", message: String(err?.message ?? err) } };
+    }
+  }
+
+  function browserEnv() {
+    return {
+      solve: (request) => send({ type: MSG.SOLVE, ...request }),
+      capture: captureImage,
+      isLoaded,
+      maySubmit: async () => (await send({ type: MSG.MAY_SUBMIT }))?.ok === true,
+      t: (key) => ext.i18n.getMessage(key) || key,
+      now: () => performance.now(),
+    };
+  }
+
+  /** Run one captcha kind on this page; does nothing when the page has no such captcha. */
+  async function runOnPage(spec, { warmEarly }) {
+    let settings = await loadSettings(ext.storage.local);
+    if (warmEarly && settings.autofill) send({ type: MSG.WARM });
+    await domReady(document);
+    const controller = new CaptchaController({ doc: document, spec, env: browserEnv(), settings });
+    if (!controller.start()) return;
+    if (!warmEarly && settings.autofill) send({ type: MSG.WARM });
+    onSettingsChanged(ext.storage, (next) => {
+      settings = next;
+      controller.setSettings(next);
+    });
+    ext.runtime.onMessage.addListener((msg, _sender, sendResponse) => {
+      if (msg?.type === MSG.PAGE_STATE) {
+        sendResponse(controller.snapshot());
+      } else if (msg?.type === MSG.RESOLVE) {
+        controller.resolveNow();
+        sendResponse({ started: true });
+      }
+      return false;
+    });
+  }
+
+  ns.page = { captureImage, isLoaded, runOnPage };
+})();
