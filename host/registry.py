@@ -54,29 +54,29 @@ BROWSERS: dict[str, Browser] = {
     for b in (
         Browser(
             "chrome", "Google Chrome", CHROMIUM, "google-chrome", "Google/Chrome",
-            r"Google\Chrome\User Data", r"Software\Google\Chrome",
+            "Google/Chrome/User Data", r"Software\Google\Chrome",
         ),
         Browser(
             "chromium", "Chromium", CHROMIUM, "chromium", "Chromium",
-            r"Chromium\User Data", r"Software\Chromium",
+            "Chromium/User Data", r"Software\Chromium",
         ),
         Browser(
             "edge", "Microsoft Edge", CHROMIUM, "microsoft-edge", "Microsoft Edge",
-            r"Microsoft\Edge\User Data", r"Software\Microsoft\Edge",
+            "Microsoft/Edge/User Data", r"Software\Microsoft\Edge",
         ),
         # Brave and Vivaldi read Chrome's key on Windows (they have none of their own).
         Browser(
             "brave", "Brave", CHROMIUM, "BraveSoftware/Brave-Browser",
-            "BraveSoftware/Brave-Browser", r"BraveSoftware\Brave-Browser\User Data",
+            "BraveSoftware/Brave-Browser", "BraveSoftware/Brave-Browser/User Data",
             r"Software\Google\Chrome",
         ),
         Browser(
             "vivaldi", "Vivaldi", CHROMIUM, "vivaldi", "Vivaldi",
-            r"Vivaldi\User Data", r"Software\Google\Chrome",
+            "Vivaldi/User Data", r"Software\Google\Chrome",
         ),
         Browser(
             "firefox", "Firefox", FIREFOX, ".mozilla", "Firefox",
-            r"Mozilla\Firefox", r"Software\Mozilla",
+            "Mozilla/Firefox", r"Software\Mozilla",
         ),
     )
 }  # fmt: skip
@@ -115,6 +115,11 @@ class WindowsRegistry:
             self._w.DeleteKey(self._w.HKEY_CURRENT_USER, key)
 
 
+def this_os() -> str:
+    """ "linux", "darwin" or "win32": the layouts we know (other Unixes use Linux's)."""
+    return sys.platform if sys.platform in ("darwin", "win32") else "linux"
+
+
 @dataclass
 class Target:
     """Whose browsers to register with: an OS layout, a home folder, an environment, a registry."""
@@ -127,8 +132,7 @@ class Target:
     @classmethod
     def current(cls, home: Path | None = None) -> Target:
         """This machine and user; `home` (--home) replaces the home and ignores XDG/APPDATA."""
-        os_name = "win32" if sys.platform == "win32" else sys.platform
-        os_name = os_name if os_name in ("darwin", "win32") else "linux"
+        os_name = this_os()
         env = dict(os.environ) if home is None else {}
         registry = WindowsRegistry() if os_name == "win32" else None
         return cls(os_name, Path(home) if home else Path.home(), env, registry)
@@ -323,7 +327,7 @@ def host_executable(target: Target, created_dirs: list[str], written: list[str])
     if getattr(sys, "frozen", False):
         return Path(sys.executable)
     python = Path(sys.executable)
-    verify_executable(Target("linux" if target.os != "win32" else "win32", target.home), python)
+    verify_executable(Target(this_os(), target.home), python)  # this machine's python
     source_root = Path(__file__).resolve().parent.parent
     path, text = launcher(target, python, source_root)
     _make_dirs(path.parent, created_dirs)
