@@ -45,26 +45,20 @@ TFLITE214 = ["tflite-runtime==2.14.0", "numpy<2", "pillow"]
 # Modules the host never imports but that PyInstaller would follow from site-packages.
 # TensorFlow above all: the host runs TFLite models only (a test checks the bundle for it).
 BUNDLE_EXCLUDES = [
-    "tensorflow",
-    "tensorboard",
-    "keras",
-    "tf_keras",
-    "jax",
-    "torch",
-    "tkinter",
-    "matplotlib",
-    "scipy",
-    "pandas",
-    "IPython",
-    "pytest",
-    "hypothesis",
-    "selenium",
-    "setuptools",
-    "pkg_resources",
-    "pip",
-    "training",
-    "tests",
-]
+    # Heavy packages that may sit in the same venv (training, tests).
+    "tensorflow", "tensorboard", "keras", "tf_keras", "jax", "torch", "scipy", "pandas",
+    "matplotlib", "IPython", "pytest", "hypothesis", "selenium", "cryptography",
+    "setuptools", "pkg_resources", "pip", "training", "tests", "tqdm", "charset_normalizer",
+    # Standard-library parts the host never uses (drags in OpenSSL, readline, Tk).
+    "tkinter", "ssl", "readline", "pdb", "pydoc", "doctest", "unittest", "sqlite3", "curses",
+    "asyncio", "multiprocessing", "xmlrpc", "http.server", "lzma", "bz2", "xml", "_decimal",
+    "_hashlib",  # hashlib falls back to its built-in hashes; this one pulls in libcrypto
+    "_codecs_cn", "_codecs_hk", "_codecs_iso2022", "_codecs_jp", "_codecs_kr", "_codecs_tw",
+    # Pillow plugins and their libraries: the host reads PNG only.
+    "PIL.AvifImagePlugin", "PIL._avif", "PIL.WebPImagePlugin", "PIL._webp",
+    "PIL.ImageTk", "PIL._imagingtk", "PIL.ImageCms", "PIL._imagingcms", "PIL.ImageQt",
+    "PIL.ImageShow", "PIL.ImageGrab", "PIL.ImageFont", "PIL._imagingft",
+]  # fmt: skip
 
 
 class BuildError(Exception):
@@ -138,7 +132,8 @@ def ensure_venv(folder: Path, requirement_files: list[Path], packages: list[str]
 def tree_size(path: Path) -> int:
     if path.is_file():
         return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    # Symlinks (PyInstaller links vendored libraries into _internal/) are counted once.
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
 def mb(n: int) -> str:
@@ -201,19 +196,37 @@ def build_host(python: Path, force: bool = False) -> Path:
         "--distpath", DIST, "--workpath", spec_dir / "work", "--specpath", spec_dir,
         "--paths", REPO,
         "--collect-submodules", "host", "--hidden-import", "host.__main__",
+        "--copy-metadata", "ai-edge-litert",  # so `--status` can name the runtime's version
     ]  # fmt: skip
     for f in data:
         if f.is_file():
             args += ["--add-data", f"{f}{os.pathsep}models"]
     for module in BUNDLE_EXCLUDES:
         args += ["--exclude-module", module]
-    if not IS_WINDOWS:
-        args.append("--strip")  # debug symbols are a third of the shared libraries' size
     check(args)
     if not HOST_EXE.is_file():
         raise BuildError(f"PyInstaller finished but {HOST_EXE} is missing")
+    strip_debug_info(HOST_DIR)
     stamp.write_text(want)
     return HOST_EXE
+
+
+def strip_debug_info(bundle: Path) -> None:
+    """Drop symbols the loader does not need from the bundle's shared libraries.
+
+    Not PyInstaller's --strip: that also strips the libraries auditwheel/delocate vendored
+    into `*.libs` / `.dylibs` folders, and the stripped OpenBLAS no longer loads
+    ("ELF load command address/offset not page-aligned").
+    """
+    strip = shutil.which("strip")
+    if IS_WINDOWS or strip is None:
+        return
+    for lib in bundle.rglob("*"):
+        vendored = any(p.endswith(".libs") or p == ".dylibs" for p in lib.parent.parts)
+        is_lib = lib.suffix in {".so", ".dylib"} or ".so." in lib.name
+        if is_lib and not vendored and lib.is_file() and not lib.is_symlink():
+            flags = ["-S"] if sys.platform == "darwin" else ["--strip-unneeded"]
+            subprocess.run([strip, *flags, str(lib)], capture_output=True)
 
 
 # ---------------------------------------------------------------------------- the extension
@@ -321,6 +334,7 @@ def cmd_test(args: list[str]) -> int:
     ]
     python = ensure_venv(VENV, files, [PYINSTALLER])
     env = dict(os.environ)
+    env.setdefault("DECAPTCHA_E2E_TIMINGS", str(WORK / "e2e-timings.json"))  # for the benchmarks
     if sys.platform.startswith("linux") and sys.version_info[:2] == (3, 11):
         tflite = ensure_venv(VENV_TFLITE, [], TFLITE214)
         env["DECAPTCHA_TFLITE214_PYTHON"] = str(tflite)

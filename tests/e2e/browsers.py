@@ -22,6 +22,7 @@ from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support.ui import WebDriverWait
 
 from host import ids
 
@@ -70,6 +71,31 @@ class Browser:
         page = manifest.get("action", {}).get("default_popup", "popup/popup.html")
         return self.extension_base + page
 
+    def open_tab(self, url: str) -> str:
+        """Open `url` in a new tab, switch to it and return its handle."""
+        driver = self.driver
+        if self.name != "firefox":
+            driver.switch_to.new_window("tab")
+            driver.get(url)
+            return driver.current_window_handle
+        # Marionette refuses content navigation to moz-extension://: open it as the UI would.
+        known = set(driver.window_handles)
+        with driver.context(driver.CONTEXT_CHROME):
+            driver.execute_script(
+                """
+                const win = Services.wm.getMostRecentWindow("navigator:browser");
+                const principal = Services.scriptSecurityManager.getSystemPrincipal();
+                win.gBrowser.selectedTab = win.gBrowser.addTab(arguments[0],
+                                                               {triggeringPrincipal: principal});
+                """,
+                url,
+            )
+        WebDriverWait(driver, 10).until(lambda d: set(d.window_handles) - known)
+        handle = (set(driver.window_handles) - known).pop()
+        driver.switch_to.window(handle)
+        WebDriverWait(driver, 10).until(lambda d: d.current_url.startswith(url.split("?")[0]))
+        return handle
+
     def quit(self) -> None:
         try:
             self.driver.quit()
@@ -106,6 +132,7 @@ def chromium(home: Path, extension: Path | None, port: int) -> Browser:
         options.add_argument(f"--disable-extensions-except={extension}")
     options.add_experimental_option("excludeSwitches", ["disable-extensions"])
     options.accept_insecure_certs = True
+    options.page_load_strategy = "eager"  # driver.get returns before the captcha image loads
     service = Service(executable_path=CHROMEDRIVER, env=private_env(home))
     driver = webdriver.Chrome(options=options, service=service)
     base = f"chrome-extension://{ids.CHROMIUM_EXTENSION_ID}/"
@@ -120,7 +147,11 @@ def firefox(home: Path, extension: Path | None, port: int) -> Browser:
     options = webdriver.FirefoxOptions()
     options.binary_location = FIREFOX
     options.add_argument("-headless")
+    # Chrome context, to open the add-on's popup page in a tab (content navigation to
+    # moz-extension:// is refused).
+    options.add_argument("-remote-allow-system-access")
     options.accept_insecure_certs = True
+    options.page_load_strategy = "eager"  # driver.get returns before the captcha image loads
     prefs = {
         "network.dns.forceResolve": "127.0.0.1",
         "network.socket.forcePort": f"443={port}",

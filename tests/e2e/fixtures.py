@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import platform
 import shutil
+import statistics
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -59,3 +63,53 @@ def launch(name: str, home: Path, port: int, extension: Path | None) -> browsers
 
 def remove_home(home: Path) -> None:
     shutil.rmtree(home, ignore_errors=True)
+
+
+class Timings:
+    """Image-loaded-to-field-filled times, per browser: printed and written as JSON for the
+    benchmarks (never asserted: timings are figures, not pass/fail)."""
+
+    def __init__(self) -> None:
+        self.samples: dict[str, dict[str, list[float]]] = {}
+
+    def add(self, browser: str, temperature: str, ms: float | None) -> None:
+        if ms is not None:
+            self.samples.setdefault(browser, {}).setdefault(temperature, []).append(round(ms, 1))
+
+    def report(self) -> dict:
+        out: dict = {
+            "what": "captcha image 'load' event -> answer field filled ('input' event), page clock",
+            "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
+            "command": "python build.py test  (tests/test_e2e_extension.py)",
+            "browsers": {},
+        }
+        for browser, by_temp in self.samples.items():
+            entry = out["browsers"][browser] = {}
+            for temperature, values in by_temp.items():
+                entry[f"{temperature}_ms"] = values
+                entry[f"median_{temperature}_ms"] = round(statistics.median(values), 1)
+        return out
+
+
+@pytest.fixture(scope="session")
+def timings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
+    collected = Timings()
+    yield collected
+    if not collected.samples:
+        return
+    report = collected.report()
+    env = os.environ.get("DECAPTCHA_E2E_TIMINGS")
+    path = Path(env) if env else tmp_path_factory.getbasetemp() / "e2e-timings.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n")
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line("")
+        for browser, entry in report["browsers"].items():
+            parts = [
+                f"{t[7:-3]} median {entry[t]} ms (n={len(entry[t[7:]])})"
+                for t in entry
+                if t.startswith("median_")
+            ]
+            reporter.write_line(f"e2e image->filled, {browser}: " + ", ".join(parts))
+        reporter.write_line(f"e2e timings written to {path}")

@@ -112,6 +112,7 @@ class State:
     posts: list[Post] = field(default_factory=list)
     served: list[Served] = field(default_factory=list)
     many_renderings: bool = False  # next login codes: a real answer with many renderings
+    image_delay: float = 0.0  # seconds before each captcha image is sent (a slow server)
     lock: threading.Lock = field(default_factory=threading.Lock)
     counter: itertools.count = field(
         default_factory=lambda: itertools.count(random.randrange(9000))
@@ -245,6 +246,7 @@ class Handler(BaseHTTPRequestHandler):
             english = query.get("lang", "").lower() in {"english", "e", "en"}
             self.send(login_page(state.new_pwdstr(), english), "text/html")
         elif url.path == LOGIN_IMAGE:
+            time.sleep(state.image_delay)
             pwdstr = query.get("pwdstr", "")
             with state.lock:
                 if pwdstr not in state.login:
@@ -257,6 +259,7 @@ class Handler(BaseHTTPRequestHandler):
             session = query.get("ACIXSTORE") or f"{random.getrandbits(64):016x}"
             self.send(course_page(session), "text/html")
         elif url.path == COURSE_IMAGE:
+            time.sleep(state.image_delay)
             session = query.get("ACIXSTORE", "")
             with state.lock:
                 answer = state.captchas.new_answer("ais3")

@@ -1,0 +1,359 @@
+"""The product end to end: the built extension in headless Chromium and Firefox, the real
+PyInstaller bundle registered as their native host by its own `--install` (in the test's
+HOME), on the AIS replica served over HTTPS (tests/e2e/replica.py).
+
+Each browser runs once with the host registered and once without. The answers the fields
+must get are the ones the replica drew. A confident wrong fill always fails a test; where
+the model abstains (low confidence: field left empty and marked), a test loads a new
+captcha, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.conftest import need
+from tests.e2e import browsers, replica
+from tests.e2e.fixtures import (  # noqa: F401  (fixtures)
+    HOST_EXE,
+    Timings,
+    built_extension,
+    homes,
+    launch,
+    server,
+    state,
+    timings,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+BASE = "https://www.ccxp.nthu.edu.tw"
+LOGIN = BASE + "/ccxp/INQUIRE/"
+COURSE = BASE + replica.COURSE_PAGE
+SETTLED = {"filled", "low-confidence", "kept-user-input"}
+OUTCOME_TIMEOUT = 45  # seconds; a cold host loads its models first
+ABSTAIN_RETRIES = 3
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+@dataclass
+class Live:
+    browser: browsers.Browser
+    state: replica.State
+    manifest: dict
+    page_tab: str = ""
+
+    @property
+    def driver(self):
+        return self.browser.driver
+
+    @property
+    def name(self) -> str:
+        return self.browser.name
+
+
+def js(live: Live, script: str, *args):
+    return live.driver.execute_script(script, *args)
+
+
+def seq(live: Live, field: str) -> int:
+    value = js(live, f"return document.querySelector('[name={field}]')?.dataset.decaptchaSeq")
+    return int(value or 0)
+
+
+def wait_outcome(live: Live, field: str, after: int = 0, timeout: float = OUTCOME_TIMEOUT) -> str:
+    """Wait until the extension settles on a new outcome for `field`; returns the phase."""
+
+    def settled(_):
+        s = js(
+            live,
+            f"const f = document.querySelector('[name={field}]');"
+            "return f && [f.dataset.decaptcha, f.dataset.decaptchaSeq];",
+        )
+        return s if s and s[0] in SETTLED and int(s[1] or 0) > after else False
+
+    try:
+        phase, _ = WebDriverWait(live.driver, timeout, poll_frequency=0.05).until(settled)
+    except TimeoutException:
+        pytest.fail(f"{live.name}: no outcome for {field} within {timeout} s ({diagnose(live)})")
+    return phase
+
+
+def diagnose(live: Live) -> str:
+    """What the extension's popup would say, for failure messages."""
+    try:
+        return str(
+            js(live, "return document.querySelector('[name=passwd2],[name=auth_num]')?.outerHTML")
+        )
+    except Exception as exc:  # the page may be gone
+        return repr(exc)
+
+
+def value(live: Live, field: str) -> str:
+    return js(live, f"return document.querySelector('[name={field}]').value")
+
+
+def latency(live: Live, field: str, answer: str) -> float | None:
+    """Page-clock ms from the captcha image's load event to the field getting `answer`."""
+    return js(
+        live,
+        """
+        const [field, answer] = arguments;
+        const p = window.__e2e, img = document.querySelector('img[src*="auth_img"]');
+        const load = p.loads.filter((l) => l.src === img.src).pop();
+        if (!load) return null;
+        const fill = p.inputs.find((i) => i.name === field && i.value === answer && i.t >= load.t);
+        return fill ? fill.t - load.t : null;
+        """,
+        field,
+        answer,
+    )
+
+
+def open_login(live: Live, english: bool = False) -> str:
+    live.driver.get(LOGIN + ("index.php?lang=english" if english else ""))
+    return live.driver.find_element(By.NAME, "fnstr").get_attribute("value")
+
+
+def solve_login(live: Live, english: bool = False) -> tuple[str, str, float | None]:
+    """Load the login page until the extension fills it (it may abstain a few times, never
+    be wrong); returns (pwdstr, answer, ms from image load to fill)."""
+    for _ in range(ABSTAIN_RETRIES):
+        pwdstr = open_login(live, english)
+        answer = live.state.login[pwdstr]
+        phase = wait_outcome(live, "passwd2")
+        got = value(live, "passwd2")
+        if phase == "filled":
+            assert got == answer, f"{live.name}: filled {got!r}, the captcha says {answer!r}"
+            return pwdstr, answer, latency(live, "passwd2", answer)
+        assert phase == "low-confidence" and got == "", (phase, got)
+    pytest.fail(f"{live.name}: the extension abstained on {ABSTAIN_RETRIES} login captchas")
+
+
+def solve_course(live: Live, session: str) -> str:
+    for _ in range(ABSTAIN_RETRIES):
+        live.driver.get(f"{COURSE}?ACIXSTORE={session}")
+        phase = wait_outcome(live, "auth_num")
+        answer, got = live.state.course[session], value(live, "auth_num")
+        if phase == "filled":
+            assert got == answer, f"{live.name}: filled {got!r}, the captcha says {answer!r}"
+            return answer
+        assert phase == "low-confidence" and got == "", (phase, got)
+    pytest.fail(f"{live.name}: the extension abstained on {ABSTAIN_RETRIES} course captchas")
+
+
+def open_popup(live: Live) -> str:
+    """The popup page in a tab of its own (it follows the tab that last showed a captcha)."""
+    live.page_tab = live.driver.current_window_handle
+    return live.browser.open_tab(live.browser.popup_url(live.manifest))
+
+
+def close_popup(live: Live) -> None:
+    live.driver.close()
+    live.driver.switch_to.window(live.page_tab)
+
+
+def register(home: Path, browser: str) -> None:
+    """`decaptcha-host --install --browser NAME`, run as the test's user (HOME)."""
+    env = browsers.private_env(home)
+    out = subprocess.run(
+        [str(HOST_EXE), "--install", "--browser", browser], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert "nthu_ais_decaptcha.json" in out.stdout
+
+
+def start(name: str, home: Path, port: int, replica_state: replica.State, with_host: bool) -> Live:
+    need(HOST_EXE.is_file(), f"no host bundle at {HOST_EXE}: run `python build.py`")
+    extension = built_extension(name)
+    manifest = json.loads((extension / "manifest.json").read_text())
+    if with_host:
+        register(home, name)
+    return Live(launch(name, home, port, extension), replica_state, manifest)
+
+
+# ---------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module", params=["chromium", "firefox"])
+def live(request, homes, server, state) -> Iterator[Live]:  # noqa: F811
+    home = homes / f"live-{request.param}"
+    home.mkdir()
+    session = start(request.param, home, server, state, with_host=True)
+    yield session
+    session.browser.quit()
+
+
+@pytest.fixture(scope="module", params=["chromium", "firefox"])
+def no_host(request, homes, server, state) -> Iterator[Live]:  # noqa: F811
+    home = homes / f"nohost-{request.param}"
+    home.mkdir()
+    session = start(request.param, home, server, state, with_host=False)
+    yield session
+    session.browser.quit()
+
+
+@pytest.fixture
+def normal_server(state):  # noqa: F811
+    """Undo a test's slow image server."""
+    yield state
+    state.image_delay = 0.0
+
+
+# ---------------------------------------------------------------------------- tests
+
+
+def test_login_filled_cold_then_warm(live: Live, timings: Timings) -> None:  # noqa: F811
+    before = len(live.state.posts)
+    # The browser is fresh: the host starts as the page loads (cold).
+    _, _, cold = solve_login(live)
+    timings.add(live.name, "cold", cold)
+    for _ in range(5):  # the host is running now (warm)
+        _, _, warm = solve_login(live)
+        timings.add(live.name, "warm", warm)
+    assert len(live.state.posts) == before, "the form was submitted without the option"
+
+
+def test_english_login_page_filled(live: Live) -> None:
+    solve_login(live, english=True)
+
+
+def test_course_captcha_filled(live: Live) -> None:
+    solve_course(live, f"e2e{live.name}course")
+
+
+def test_new_image_is_solved_again(live: Live) -> None:
+    pwdstr, answer, _ = solve_login(live)
+    for _ in range(ABSTAIN_RETRIES):
+        # The page swaps in a new captcha (as a page script or a reload of the image would).
+        new = live.state.new_pwdstr()
+        before = seq(live, "passwd2")
+        js(live, "document.querySelector('img[src*=auth_img]').src = arguments[0]",
+           f"auth_img.php?pwdstr={new}")  # fmt: skip
+        phase = wait_outcome(live, "passwd2", after=before)
+        got = value(live, "passwd2")
+        if phase == "filled":
+            assert got == live.state.login[new] and new != pwdstr
+            return
+        assert phase == "low-confidence" and got != answer, (phase, got)
+    pytest.fail("abstained on every new image")
+
+
+def test_user_text_is_not_overwritten(live: Live, normal_server) -> None:
+    live.state.image_delay = 1.5  # time to type before the captcha arrives
+    live.driver.get(LOGIN)  # returns at DOMContentLoaded (page load strategy "eager")
+    live.driver.find_element(By.NAME, "passwd2").send_keys("12")
+    phase = wait_outcome(live, "passwd2")
+    assert phase in {"kept-user-input", "low-confidence"}
+    assert value(live, "passwd2") == "12"
+
+
+def test_popup_resolve_fills_fresh_answer(live: Live) -> None:
+    # Course captcha: Re-solve reloads the page's own image; the new code must be filled.
+    session = f"e2e{live.name}resolve"
+    first = solve_course(live, session)
+    served = len(live.state.served)
+    before = seq(live, "auth_num")
+    open_popup(live)
+    WebDriverWait(live.driver, 10).until(
+        lambda d: d.find_element(By.ID, "answer").text == first
+    )  # the popup shows this page's captcha
+    live.driver.find_element(By.ID, "resolve").click()
+    close_popup(live)
+    phase = wait_outcome(live, "auth_num", after=before)
+    assert len(live.state.served) > served, "Re-solve did not fetch a new image"
+    if phase == "filled":
+        assert value(live, "auth_num") == live.state.course[session]
+    else:
+        assert value(live, "auth_num") == ""
+
+    # Login captcha: the user clears the field; Re-solve fills the answer again from a fresh
+    # rendering of the same code.
+    pwdstr, answer, _ = solve_login(live)
+    live.driver.find_element(By.NAME, "passwd2").clear()
+    served = len(live.state.served)
+    before = seq(live, "passwd2")
+    open_popup(live)
+    WebDriverWait(live.driver, 10).until(lambda d: d.find_element(By.ID, "resolve").is_enabled())
+    live.driver.find_element(By.ID, "resolve").click()
+    close_popup(live)
+    phase = wait_outcome(live, "passwd2", after=before)
+    assert any(s.key == pwdstr for s in live.state.served[served:]), "no fresh rendering fetched"
+    assert phase in {"filled", "low-confidence"}
+    assert value(live, "passwd2") == (answer if phase == "filled" else "")
+
+
+def test_no_submit_unless_option_on(live: Live, normal_server) -> None:
+    def login_with_credentials() -> tuple[str, str]:
+        live.state.image_delay = 1.5  # the user (or password manager) fills ID and password first
+        live.driver.get(LOGIN)  # returns at DOMContentLoaded, before the slow image
+        account = live.driver.find_element(By.NAME, "account")
+        pwdstr = live.driver.find_element(By.NAME, "fnstr").get_attribute("value")
+        account.send_keys("109000000")
+        live.driver.find_element(By.NAME, "passwd").send_keys("not-a-real-password")
+        return pwdstr, wait_outcome(live, "passwd2")
+
+    # Off (the default): filled, never submitted.
+    posts = len(live.state.posts)
+    pwdstr, phase = login_with_credentials()
+    time.sleep(1.0)
+    assert len(live.state.posts) == posts
+    if phase == "filled":
+        assert value(live, "passwd2") == live.state.login[pwdstr]
+
+    # On: a confident answer is submitted, with the answer the replica expects.
+    open_popup(live)
+    switch = WebDriverWait(live.driver, 10).until(
+        lambda d: d.find_element(By.ID, "submit-after-fill")
+    )
+    assert not switch.is_selected()
+    switch.click()
+    close_popup(live)
+    try:
+        for _ in range(ABSTAIN_RETRIES):
+            pwdstr, phase = login_with_credentials()
+            if phase == "filled":
+                WebDriverWait(live.driver, 10).until(lambda d: len(live.state.posts) > posts)
+                post = live.state.posts[-1]
+                assert post.path == replica.LOGIN_POST
+                assert post.fields["passwd2"] == live.state.login[pwdstr]
+                assert post.fields["fnstr"] == pwdstr and post.fields["account"] == "109000000"
+                return
+            time.sleep(1.0)
+            assert len(live.state.posts) == posts, "submitted a low-confidence answer"
+        pytest.fail("abstained on every captcha")
+    finally:
+        open_popup(live)
+        live.driver.find_element(By.ID, "submit-after-fill").click()
+        close_popup(live)
+
+
+def test_without_host_page_untouched_and_popup_helps(no_host: Live) -> None:
+    live = no_host
+    for url, field in ((LOGIN, "passwd2"), (f"{COURSE}?ACIXSTORE=nohost", "auth_num")):
+        live.driver.get(url)
+        time.sleep(3.0)  # give the extension every chance to (wrongly) touch the page
+        assert value(live, field) == ""
+        snapshot = js(live, "return window.__e2e.snapshot")
+        assert snapshot and js(live, "return document.forms[0].outerHTML") == snapshot
+    assert not live.state.posts or all(p.fields.get("fnstr") != "nohost" for p in live.state.posts)
+    open_popup(live)
+    help_box = WebDriverWait(live.driver, 15).until(
+        lambda d: (e := d.find_element(By.ID, "host-help")).is_displayed() and e
+    )
+    command = live.driver.find_element(By.ID, "install-command").text
+    assert "build.py" in command or "--install" in command, command
+    assert help_box.is_displayed()
+    close_popup(live)
