@@ -1,0 +1,336 @@
+"""Split a captcha into its digit crops, left to right, for the per-digit CNN (host/seg.py).
+
+The AIS digits are drawn in dark, saturated colours, one colour per digit, while the noise
+asterisks are pastel (every channel >= ~160). So a pixel's darkest channel says whether it is
+digit ink, and its colour says which digit it belongs to: an antialiased edge is the
+digit colour blended with white, so it lies between that colour and white.
+
+1. The digit colours are the commonest exact colours of the dark pixels; every dark pixel
+   takes the digit colour that explains it (mixed pixels take none), and pixels of one
+   colour are joined into 8-connected components. So touching or overlapping digits of
+   different colours come apart by themselves.
+2. Then the components are brought to exactly `digits`: fragments (a digit cut by a noise
+   asterisk drawn over it, antialiased seams) merge into the best neighbour; over-wide blobs
+   (touching digits of similar colour) split at the weakest column.
+3. Each digit becomes a CROP x CROP crop with two planes: the digit's own ink, and all ink
+   around it (context, so the CNN can cope when a stroke went to a neighbour).
+
+numpy only (and nothing per pixel in Python): a 104x32 image takes well under a millisecond.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+NOISE_MIN = 160  # darkest channel of the palest digit ink we keep; noise sits above this
+CORE_MAX = 150  # darkest channel below this: surely digit ink (the component seeds)
+SEED_PIXELS = 4  # a digit colour is an exact colour at least this many core pixels have
+SEED_APART = 30.0  # RGB distance between two digit colours (after the white blend fit)
+FITS_SEED = 24.0  # a pixel further than this from every digit colour is a mix: no digit's own
+MAX_SEEDS = 24
+MAX_CANDIDATES = 96  # commonest colours looked at when choosing seeds
+MIN_PIXELS = 3  # components smaller than this are dropped (specks on seams)
+MAX_PIXELS = 65_536  # bigger inputs are refused (None): the captchas are ~3,300 pixels
+MAX_COMPONENTS_PER_DIGIT = 4  # real captchas have under 3 per digit (plus a margin of 8)
+CROP = 28  # crop side in pixels
+BOX = 24  # the digit is scaled to fit this box inside the crop
+PLANES = 2  # own ink, context ink
+
+
+def ink(rgb: np.ndarray) -> np.ndarray:
+    """Ink strength (H, W) in [0, 1]: 0 for paper and pastel noise, 1 for darkest channel <= 60."""
+    darkest = rgb.min(axis=2).astype(np.float32)
+    return np.clip((NOISE_MIN - darkest) / (NOISE_MIN - 60.0), 0.0, 1.0)
+
+
+def _residual(v: np.ndarray, seeds: np.ndarray) -> np.ndarray:
+    """(N, K) distance in RGB units from each ink vector to the best `a * seed`, 0 <= a <= 1.
+
+    `v` and `seeds` are ink vectors (255 - rgb). An antialiased edge pixel is its digit's
+    colour blended with white, so it lies on that segment: residual ~0. Unlike an angle,
+    this tells dark colours apart.
+    """
+    dots = v @ seeds.T
+    norms = (seeds * seeds).sum(axis=1)
+    a = np.clip(dots / np.maximum(norms, 1e-6), 0.0, 1.0)
+    sq = (v * v).sum(axis=1, keepdims=True) - 2 * a * dots + a * a * norms
+    return np.sqrt(np.maximum(sq, 0.0))
+
+
+def colour_labels(rgb: np.ndarray, core: np.ndarray) -> np.ndarray:
+    """A digit-colour number per core pixel (H, W) int, -1 elsewhere and for mixed pixels.
+
+    The digit colours ("seeds") are the commonest exact colours among the core pixels,
+    each unlike every seed before it; each pixel takes the seed that explains it best.
+    """
+    v = 255.0 - rgb[core].astype(np.float32)
+    labels = np.full(core.shape, -1, np.int64)
+    if not len(v):
+        return labels
+    codes = (v[:, 0] * 65536 + v[:, 1] * 256 + v[:, 2]).astype(np.int64)
+    _, first, counts = np.unique(codes, return_index=True, return_counts=True)
+    by_count = np.argsort(-counts, kind="stable")
+    candidates = v[first[by_count[counts[by_count] >= SEED_PIXELS]]]
+    candidates = candidates[:MAX_CANDIDATES]
+    apart = (_residual(candidates, candidates) > SEED_APART).tolist()
+    chosen: list[int] = []
+    for j in range(len(candidates)):  # greedy, commonest first
+        if all(apart[j][i] for i in chosen):
+            chosen.append(j)
+            if len(chosen) == MAX_SEEDS:
+                break
+    if not chosen:
+        return labels
+    seeds = candidates[chosen]
+    residual = _residual(v, seeds)
+    best = residual.argmin(axis=1)
+    best[residual[np.arange(len(v)), best] > FITS_SEED] = -1
+    labels[core] = best
+    return labels
+
+
+# Offsets (dy, dx) of half of the 8-neighbourhood; the other half is their mirror.
+_OFFSETS = ((0, 1), (1, 0), (1, 1), (1, -1))
+
+
+def _pair_slices(h: int, w: int, dy: int, dx: int) -> tuple[tuple[slice, slice], ...]:
+    """Slices (a, b) so that b-pixel = a-pixel + (dy, dx)."""
+    a_x = slice(0, w - dx) if dx >= 0 else slice(-dx, w)
+    b_x = slice(dx, w) if dx >= 0 else slice(0, w + dx)
+    return (slice(0, h - dy), a_x), (slice(dy, h), b_x)
+
+
+def components(labels: np.ndarray) -> np.ndarray:
+    """8-connected components of pixels with the same label >= 0.
+
+    Returns ids (H, W) int: -1 where labels < 0, else a component number. Vectorised
+    union-find over the list of same-label neighbour pairs: each round hooks every
+    root to the smallest root it touches, then compresses paths; a few rounds suffice.
+    """
+    h, w = labels.shape
+    mask = labels >= 0
+    index = np.full((h, w), -1, np.int64)
+    n = int(mask.sum())
+    index[mask] = np.arange(n)
+    firsts, seconds = [], []
+    for dy, dx in _OFFSETS:
+        a, b = _pair_slices(h, w, dy, dx)
+        ok = mask[a] & (labels[a] == labels[b])
+        firsts.append(index[a][ok])
+        seconds.append(index[b][ok])
+    first, second = np.concatenate(firsts), np.concatenate(seconds)
+    parent = np.arange(n)
+    while True:
+        ra, rb = parent[first], parent[second]
+        differ = ra != rb
+        if not differ.any():
+            break
+        # every write points a root at a smaller root of the same component, so any winner is right
+        parent[np.maximum(ra, rb)[differ]] = np.minimum(ra, rb)[differ]
+        while True:  # path compression until every pixel points at its root
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                break
+            parent = grand
+    ids = np.full((h, w), -1, np.int64)
+    ids[mask] = parent
+    return ids
+
+
+def _resize_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """(n_out, n_in) triangle-filter weights, like PIL's BILINEAR (widened when shrinking)."""
+    scale = n_in / n_out
+    support = max(1.0, scale)
+    centres = (np.arange(n_out) + 0.5) * scale - 0.5
+    src = np.arange(n_in)
+    weights = np.maximum(0.0, 1.0 - np.abs(src[None, :] - centres[:, None]) / support)
+    return (weights / np.maximum(weights.sum(axis=1, keepdims=True), 1e-9)).astype(np.float32)
+
+
+_MATRICES: dict[tuple[int, int], np.ndarray] = {}
+
+
+def resize_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """Cached `_resize_matrix`: crops come in a few dozen sizes."""
+    key = (n_in, n_out)
+    if key not in _MATRICES:
+        _MATRICES[key] = _resize_matrix(n_in, n_out)
+    return _MATRICES[key]
+
+
+def fit(planes: np.ndarray) -> np.ndarray:
+    """Scale (P, h, w) planes to fit BOX x BOX, keeping the aspect, centred in CROP x CROP."""
+    _, h, w = planes.shape
+    scale = min(BOX / h, BOX / w)
+    oh, ow = max(1, round(h * scale)), max(1, round(w * scale))
+    out = np.zeros((planes.shape[0], CROP, CROP), np.float32)
+    y, x = (CROP - oh) // 2, (CROP - ow) // 2
+    out[:, y : y + oh, x : x + ow] = resize_matrix(h, oh) @ planes @ resize_matrix(w, ow).T
+    return out
+
+
+FRAGMENT = 15  # components with fewer pixels are fragments: merged into a neighbour or dropped
+
+
+class _Parts:
+    """The digit candidates: a component id per pixel (-1: none) and per-component stats.
+
+    `colour` is the unit mean ink vector (255 - rgb) of each component.
+    """
+
+    def __init__(self, ids: np.ndarray, rgb: np.ndarray, strength: np.ndarray) -> None:
+        self.ids = ids
+        self.strength = strength
+        self.ink = 255.0 - rgb.astype(np.float32)
+        self.update()
+
+    def update(self) -> None:
+        """Renumber ids 0..K-1 and recompute count, bounding box and colour per component."""
+        on = self.ids >= 0
+        ys, xs = np.nonzero(on)
+        uniq, compact = np.unique(self.ids[on], return_inverse=True)
+        k = len(uniq)
+        self.ids[on] = compact
+        self.k = k
+        self.n = np.bincount(compact, minlength=k)
+        self.x0 = np.full(k, 1 << 30)
+        self.y0 = np.full(k, 1 << 30)
+        self.x1 = np.full(k, -1)
+        self.y1 = np.full(k, -1)
+        np.minimum.at(self.x0, compact, xs)
+        np.minimum.at(self.y0, compact, ys)
+        np.maximum.at(self.x1, compact, xs)
+        np.maximum.at(self.y1, compact, ys)
+        ink_ = self.ink[on]
+        colour = np.stack([np.bincount(compact, ink_[:, c], k) for c in range(3)], axis=1)
+        self.colour = colour / np.maximum(np.linalg.norm(colour, axis=1, keepdims=True), 1e-6)
+
+    def order(self) -> np.ndarray:
+        """Component numbers left to right, by the centre of their boxes."""
+        return np.argsort(self.x0 + self.x1, kind="stable")
+
+    def merge(self, keep: int, gone: int) -> None:
+        self.ids[self.ids == gone] = keep
+        self.update()
+
+    def drop(self, gone: int) -> None:
+        self.ids[self.ids == gone] = -1
+        self.update()
+
+    def gap(self, a: int, b: int) -> tuple[int, int]:
+        """Horizontal and vertical gaps between two boxes (0 when they touch or overlap)."""
+        gx = max(0, max(self.x0[a], self.x0[b]) - min(self.x1[a], self.x1[b]) - 1)
+        gy = max(0, max(self.y0[a], self.y0[b]) - min(self.y1[a], self.y1[b]) - 1)
+        return int(gx), int(gy)
+
+    def split(self, a: int) -> bool:
+        """Cut component `a` at its weakest column in the middle half; False if too narrow."""
+        x0, x1 = int(self.x0[a]), int(self.x1[a])
+        width = x1 - x0 + 1
+        lo, hi = x0 + width // 4, x1 - width // 4
+        if width < 6 or hi <= lo:
+            return False
+        mine = self.ids == a
+        columns = (self.strength * mine)[:, lo : hi + 1].sum(axis=0)
+        # weakest column; ties go to the one nearest the middle
+        centre = (lo + hi) / 2
+        order = np.lexsort((np.abs(np.arange(lo, hi + 1) - centre), np.round(columns, 3)))
+        cut = lo + int(order[0])
+        right = mine.copy()
+        right[:, :cut] = False
+        self.ids[right] = self.k
+        self.update()
+        return True
+
+
+def _to_count(parts: _Parts, digits: int) -> bool:
+    """Merge fragments and split blobs until there are `digits` components; False if stuck."""
+    # Fragments: join a touching component of a similar colour, else drop them.
+    while parts.k and parts.n.min() < FRAGMENT:
+        f = int(parts.n.argmin())
+        best, best_cos = -1, 0.9
+        for other in range(parts.k):
+            if other == f or parts.gap(f, other) != (0, 0):
+                continue
+            cos = float(parts.colour[f] @ parts.colour[other])
+            if cos > best_cos:
+                best, best_cos = other, cos
+        if best < 0 or parts.n[best] < FRAGMENT:
+            parts.drop(f) if best < 0 else parts.merge(best, f)
+        else:
+            parts.merge(best, f)
+    # Too many: merge the cheapest pair (close, same colour, not too wide together).
+    while parts.k > digits:
+        height = float(np.median(parts.y1 - parts.y0 + 1))
+        gap = np.maximum(
+            0, np.maximum.outer(parts.x0, parts.x0) - np.minimum.outer(parts.x1, parts.x1) - 1
+        )
+        width = np.maximum.outer(parts.x1, parts.x1) - np.minimum.outer(parts.x0, parts.x0) + 1
+        cost = (
+            gap + 20 * (1 - parts.colour @ parts.colour.T) + np.maximum(0.0, width - 0.8 * height)
+        )
+        cost[np.tril_indices(parts.k)] = np.inf  # each pair once, never with itself
+        a, b = np.unravel_index(int(cost.argmin()), cost.shape)
+        parts.merge(int(a), int(b))
+    # Too few: split the widest blob.
+    while 0 < parts.k < digits:
+        if not parts.split(int((parts.x1 - parts.x0).argmax())):
+            return False
+    return parts.k == digits
+
+
+def crops(parts: _Parts) -> np.ndarray:
+    """(K, PLANES, CROP, CROP) crops, left to right by box centre."""
+    h, w = parts.ids.shape
+    order = parts.order()
+    out = np.empty((parts.k, PLANES, CROP, CROP), np.float32)
+    for i, c in enumerate(order):
+        y0, y1 = max(0, parts.y0[c] - 1), min(h, parts.y1[c] + 2)
+        x0, x1 = max(0, parts.x0[c] - 1), min(w, parts.x1[c] + 2)
+        ids = parts.ids[y0:y1, x0:x1]
+        ink_ = parts.strength[y0:y1, x0:x1]
+        mine = ids == c
+        # grow by one pixel into unclaimed ink: the antialiased rim of the digit
+        grown = mine.copy()
+        grown[1:] |= mine[:-1]
+        grown[:-1] |= mine[1:]
+        grown[:, 1:] |= mine[:, :-1]
+        grown[:, :-1] |= mine[:, 1:]
+        grown &= (ids == c) | (ids < 0)
+        own = ink_ * grown
+        # pale and dark digits look alike to the CNN: scale so the digit's own ink peaks at 1
+        gain = 1.0 / max(float(own.max()), 0.05)
+        out[i] = np.minimum(fit(np.stack([own, ink_])) * gain, 1.0)
+    return out
+
+
+def find_digits(rgb: np.ndarray, digits: int) -> _Parts | None:
+    """The `digits` digit components of an RGB image, or None (see `segment`)."""
+    if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or digits < 1:
+        return None
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        return None
+    h, w = rgb.shape[:2]
+    if h < 4 or w < 4 or h * w > MAX_PIXELS:
+        return None
+    strength = ink(rgb)
+    core = rgb.min(axis=2) < CORE_MAX
+    labels = colour_labels(rgb, core)
+    ids = components(labels)
+    on = ids >= 0
+    sizes = np.bincount(ids[on], minlength=1)
+    ids[on & (sizes[np.maximum(ids, 0)] < MIN_PIXELS)] = -1  # specks on seams
+    if len(np.unique(ids[ids >= 0])) > MAX_COMPONENTS_PER_DIGIT * digits + 8:
+        return None  # confetti, not a captcha: merging it would only burn time
+    parts = _Parts(ids, rgb, strength)
+    return parts if _to_count(parts, digits) else None
+
+
+def segment(rgb: np.ndarray, digits: int) -> np.ndarray | None:
+    """`digits` crops (digits, PLANES, CROP, CROP) float32 in [0, 1], left to right, or None.
+
+    None when the image is not an RGB array of a usable size or its ink does not come
+    apart into exactly `digits` digits. Never raises on an array input.
+    """
+    parts = find_digits(rgb, digits)
+    return None if parts is None else crops(parts)
