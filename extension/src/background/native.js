@@ -60,7 +60,7 @@ export class NativeHost {
    */
   request(body) {
     const id = ++this.#nextId;
-    const message = { v: 1, ...body, id };
+    const message = { ...body, v: 1, id };
     return new Promise((resolve) => {
       const entry = { message, resolve, attempts: 0, timer: null };
       this.#pending.set(id, entry);
