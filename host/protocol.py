@@ -70,8 +70,10 @@ def encode_frame(message: dict) -> bytes:
     """The bytes of one frame; ValueError if the JSON would be over MAX_REPLY_BYTES.
 
     `allow_nan=False`: NaN and Infinity are not JSON, and the browser would reject the frame.
+    `ensure_ascii`: a string echoed from the request may hold a lone surrogate (valid as a JSON
+    escape, not encodable as UTF-8); escaped, it goes back exactly as it came.
     """
-    payload = json.dumps(message, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    payload = json.dumps(message, ensure_ascii=True, allow_nan=False, separators=(",", ":"))
     data = payload.encode("utf-8")
     if len(data) > MAX_REPLY_BYTES:
         raise ValueError(f"reply of {len(data)} bytes is over the limit of {MAX_REPLY_BYTES}")

@@ -97,7 +97,11 @@ class Server:
             frame = protocol.encode_frame(reply)
         except (ValueError, TypeError) as exc:  # over 1 MB, or a non-JSON value: a bug
             self.log.error("cannot encode reply: %s", exc)
-            frame = protocol.encode_frame(error_reply(reply.get("id"), "INTERNAL", str(exc)))
+            fallback = error_reply(reply.get("id"), "INTERNAL", f"cannot encode reply: {exc}")
+            try:
+                frame = protocol.encode_frame(fallback)
+            except (ValueError, TypeError):
+                frame = protocol.encode_frame(error_reply(None, "INTERNAL", "cannot encode reply"))
         try:
             writer.write(frame)
             writer.flush()

@@ -40,7 +40,7 @@ def missing_models():
 def test_frame_round_trip_uses_native_byte_order() -> None:
     data = protocol.encode_frame({"a": "é"})
     assert data[:4] == struct.pack("=I", len(data) - 4)
-    assert protocol.read_frame(io.BytesIO(data)) == '{"a":"é"}'.encode()
+    assert json.loads(protocol.read_frame(io.BytesIO(data))) == {"a": "é"}
 
 
 def test_read_frame_end_truncation_and_limit() -> None:
@@ -73,6 +73,17 @@ def test_over_limit_frame_is_refused_before_its_payload_is_read() -> None:
 
     with pytest.raises(protocol.FrameTooLarge):
         protocol.read_frame(Stream())
+
+
+def test_lone_surrogates_in_ids_and_fields_are_echoed_safely() -> None:
+    """Found by the fuzzer: a lone surrogate is valid in a JSON escape but not in UTF-8."""
+    data = frame(b'{"id": "\\ud800", "action": "status"}') + frame(
+        b'{"id": 1, "action": "\\udfff"}'
+    )
+    code, replies = serve(data)
+    assert code == server.EXIT_OK
+    assert replies[0]["id"] == "\ud800" and replies[0]["ok"]
+    assert replies[1]["error"]["code"] == "UNKNOWN_ACTION"
 
 
 def test_replies_over_one_megabyte_and_nan_are_refused() -> None:
