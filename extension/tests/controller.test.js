@@ -360,3 +360,15 @@ test("log in after filling: never when off, unsure, fields empty or already trie
   assert.equal(await submitCase({ account: "" }), 0, "account empty");
   assert.equal(await submitCase({ may: false }), 0, "already submitted in this tab recently");
 });
+
+test("switching autofill on reads the captcha already shown", async () => {
+  const { window } = dom(loginHtml());
+  const field = window.document.querySelector("input[name=passwd2]");
+  const { env, c } = controllerFor(window, loginSpecWith().spec, { settings: { ...SETTINGS, autofill: false } });
+  assert.equal(env.requests.length, 0);
+  c.setSettings({ ...SETTINGS, autofill: true });
+  assert.equal(env.requests.length, 1);
+  env.requests[0].answer(ok(result("135790")));
+  await settle();
+  assert.equal(field.value, "135790");
+});

@@ -16,11 +16,19 @@ const host = new NativeHost({
   errorOf: (port) => port?.error?.message ?? ext.runtime.lastError?.message,
 });
 
-const maySubmit = makeSubmitGuard(ext.storage.session ?? memoryStore(), AUTO_SUBMIT_WINDOW_MS);
+// storage.session survives the service worker being stopped, and is cleared with the browser.
+const session = ext.storage.session ?? memoryStore();
+const maySubmit = makeSubmitGuard(session, AUTO_SUBMIT_WINDOW_MS);
 
 // The tab that last showed a captcha: the popup falls back to it when it is opened as a
 // page of its own (tests do that) rather than from the toolbar.
-let lastCaptchaTab = null;
+function noteCaptchaTab(tabId) {
+  if (tabId !== undefined) session.set({ lastCaptchaTab: tabId });
+}
+
+async function lastCaptchaTab() {
+  return (await session.get("lastCaptchaTab"))?.lastCaptchaTab ?? null;
+}
 
 /** Build a solve request from what a content script sent, dropping anything unexpected. */
 function solveRequest(msg) {
@@ -36,11 +44,11 @@ async function handle(msg, sender) {
   const tabId = sender.tab?.id;
   switch (msg?.type) {
     case MSG.WARM:
-      if (tabId !== undefined) lastCaptchaTab = tabId;
+      noteCaptchaTab(tabId);
       host.warm();
       return { ok: true };
     case MSG.SOLVE:
-      if (tabId !== undefined) lastCaptchaTab = tabId;
+      noteCaptchaTab(tabId);
       return host.request(solveRequest(msg));
     case MSG.MAY_SUBMIT:
       return { ok: tabId !== undefined && (await maySubmit(tabId)) };
@@ -49,7 +57,7 @@ async function handle(msg, sender) {
       return { ...reply, transport: host.state };
     }
     case MSG.LAST_TAB:
-      return { tabId: lastCaptchaTab };
+      return { tabId: await lastCaptchaTab() };
   }
 }
 
@@ -62,6 +70,6 @@ ext.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   return true; // answer asynchronously
 });
 
-ext.tabs.onRemoved.addListener((tabId) => {
-  if (tabId === lastCaptchaTab) lastCaptchaTab = null;
+ext.tabs.onRemoved.addListener(async (tabId) => {
+  if (tabId === (await lastCaptchaTab())) session.remove?.("lastCaptchaTab");
 });

@@ -122,7 +122,10 @@
     }
 
     setSettings(settings) {
+      const switchedOn = settings.autofill && !this.#settings.autofill;
       this.#settings = settings;
+      // Autofill just turned on: read the captcha already shown.
+      if (switchedOn && this.#state.phase === PHASE.OFF && this.#env.isLoaded(this.#img)) this.#onImage();
     }
 
     /** What the popup shows. */
