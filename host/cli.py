@@ -18,7 +18,7 @@ from typing import Any
 
 import host
 from host import caller as callers
-from host import imageio, limits, log, paths, protocol, registry
+from host import limits, log, paths, protocol, registry
 from host.errors import HostError
 from host.kinds import KINDS
 
@@ -34,8 +34,11 @@ def serve(caller: callers.Caller | None) -> int:
     """Serve native messaging on stdin/stdout until the browser closes the port."""
     from host import server  # after claiming stdio nothing can print into the stream
 
+    interactive = sys.stdin is not None and sys.stdin.isatty()
     reader, writer = protocol.claim_stdio()
     logger = log.setup()
+    if interactive:
+        logger.warning("reading native-messaging frames from this terminal; see --help")
     try:
         allowed = callers.allowed_ids(registry.installed_extension_ids())
     except Exception as exc:  # an unreadable record must not stop our own extension
@@ -115,7 +118,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_uninstall(target)
     if args.status:
         return cmd_status(target)
-    return serve(None)  # only options like --json: nothing to do but serve
+    parser().error("nothing to do: give --test, --bench, --install, --uninstall or --status")
+    return 2
 
 
 # -- --test ---------------------------------------------------------------------------------
@@ -123,6 +127,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def cmd_test(files: list[Path], method: str, kind: str | None, as_json: bool) -> int:
     """One line per image: the answer (`file: answer` for several), or a JSON object."""
+    from host import imageio
+
     log.setup(to_file=False)
     try:
         solver = load_solver()
@@ -170,7 +176,13 @@ def cmd_bench(folder: Path, split: str, as_json: bool) -> int:
     log.setup(to_file=False)
     samples = bench.labeled(folder)
     if split == "val":
-        samples = bench.validation_only(samples)
+        try:
+            samples = bench.validation_only(samples)
+        except ImportError:
+            print(
+                "error: --split val needs the source checkout (training/data.py)", file=sys.stderr
+            )
+            return 2
     if not samples:
         print(f"error: no labeled PNGs (stem = answer) in {folder}", file=sys.stderr)
         return 2

@@ -109,7 +109,8 @@ def claim_stdio() -> tuple[BinaryIO, BinaryIO]:
     so output from C/C++ libraries (TFLite logs to stdout on some builds) and accidental reads
     cannot touch the protocol stream; `sys.stdout` becomes stderr for the same reason.
     """
-    sys.stdout.flush()
+    if sys.stdout is not None:
+        sys.stdout.flush()
     out_fd = os.dup(1)
     in_fd = os.dup(0)
     os.dup2(2, 1)
