@@ -124,8 +124,7 @@ class Server:
             request_id = exc.request_id if isinstance(exc, RequestError) else None
             self.log.info("request %r: %s %s", request_id, exc.code, exc.message[:200])
             return error_reply(request_id, exc.code, exc.message), True
-        if request.action in ("solve", "status"):
-            self._ensure_solver()  # loading is once per process and not part of the timeout
+        self._ensure_solver()  # once per process, and not counted in the request's time
         outcome = _Outcome()
 
         def work() -> None:
