@@ -29,13 +29,17 @@
    * with new noise each time. Same origin, no cookies needed or sent. Returns PNG data URLs
    * (failed or non-PNG fetches are left out).
    */
-  async function fetchRenderings(img, n, fetchFn = globalThis.fetch) {
+  async function fetchRenderings(img, n, fetchFn = (url, init) => fetch(url, init)) {
     if (!pwdstrOf(img)) return [];
     const url = new URL(img.src, img.ownerDocument.baseURI).href;
     const one = async () => {
       const res = await fetchFn(url, { cache: "no-store", credentials: "omit" });
       if (!res.ok) return null;
-      const bytes = new Uint8Array(await res.arrayBuffer());
+      // Copy into an array of our own: in Firefox the response's buffer belongs to the page,
+      // and typed-array methods on a view of it are denied to content scripts.
+      const body = new Uint8Array(await res.arrayBuffer());
+      const bytes = new Uint8Array(body.length);
+      bytes.set(body);
       return isPng(bytes) && bytes.length <= MAX_PNG_BYTES ? `data:image/png;base64,${toBase64(bytes)}` : null;
     };
     const settled = await Promise.allSettled(Array.from({ length: n }, one));
