@@ -24,6 +24,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 FONT_FILES = ("LiberationSans-Regular.ttf", "LiberationSans-Bold.ttf")
+VERSION = 2  # bump when the look changes: training caches key on it
 SCALE = 4  # supersampling factor
 CAP_HEIGHT = 0.716  # Liberation Sans digit height as a share of the font size
 
@@ -45,7 +46,7 @@ class Style:
 
 STYLES: dict[str, Style] = {
     "ais6": Style(104, 32, 6, (14.0, 20.0), 2.0, 2.0, 12.0, (8, 24), True),
-    "ais3": Style(42, 30, 3, (16.0, 22.0), 0.5, 1.5, 12.0, (4, 12), False),
+    "ais3": Style(42, 30, 3, (14.0, 20.0), 3.0, 1.5, 10.0, (4, 12), False),
 }
 
 

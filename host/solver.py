@@ -1,0 +1,245 @@
+"""The Solver: loads every model once, reads a captcha with ctc, seg or both, and votes.
+
+Confidence is a calibrated probability that the answer is right: each reader returns
+temperature-calibrated per-position probabilities (calibration in models.json), the
+answer's confidence is their product over positions. Several renderings of one captcha
+are read separately and their per-position probabilities averaged. In `auto`, ctc and
+seg are both run: if they agree the answer keeps the higher confidence (agreement only
+makes it likelier to be right, so this errs low); if they disagree the more confident one
+is answered with its confidence discounted by the other's, cA(1-cB) / (1 - cA*cB), the
+probability that A is right given that at most one of two independent readers is.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from PIL import Image
+
+from host import paths
+from host.errors import HostError
+from host.kinds import KINDS, Kind, kind_for_size
+from host.runtime import runtime_name
+
+METHODS = ("ctc", "seg")
+
+
+class Reader(Protocol):
+    def read(self, rgb: np.ndarray, kind: Kind) -> np.ndarray | None: ...
+
+
+@dataclass
+class Answer:
+    text: str
+    confidence: float
+    digits: list[float]
+    method: str
+    used: str
+    agree: bool | None
+    kind: str
+    renderings: int
+    ms: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """Exactly the `solve` result of PROTOCOL.md."""
+        return asdict(self)
+
+
+@dataclass
+class Reading:
+    """One method's voted answer: text, per-digit confidences, whole confidence."""
+
+    text: str
+    digits: np.ndarray
+    confidence: float
+
+
+def _reader_class(method: str) -> type:
+    # Imported lazily so one broken reader module only disables its own method.
+    if method == "ctc":
+        from host.ctc import CtcReader
+
+        return CtcReader
+    from host.seg import SegReader
+
+    return SegReader
+
+
+class Solver:
+    def __init__(self, models_dir: Path | None = None) -> None:
+        """Load every model in `models_dir` once; a model that fails is kept as an error."""
+        self.models_dir = Path(models_dir) if models_dir is not None else paths.models_dir()
+        self._readers: dict[tuple[str, str], Reader] = {}
+        self._models: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()  # interpreters are not safe to share across threads
+        try:
+            meta = json.loads((self.models_dir / "models.json").read_text(encoding="utf-8"))
+            listed = meta["models"]
+        except Exception as exc:
+            listed = {}
+            why = f"models.json unreadable in {self.models_dir}: {type(exc).__name__}: {exc}"
+        else:
+            why = "not listed in models.json"
+        for method in METHODS:
+            for kind in KINDS.values():
+                name = f"{method}_{kind.name}"
+                entry = listed.get(name) if isinstance(listed, dict) else None
+                self._models[name] = {"file": entry.get("file") if entry else None}
+                if entry is None:
+                    self._models[name]["error"] = why
+                    continue
+                try:
+                    self._readers[(method, kind.name)] = _reader_class(method)(
+                        self.models_dir, kinds=[kind]
+                    )
+                except Exception as exc:
+                    self._models[name]["error"] = f"{type(exc).__name__}: {exc}"[:300]
+
+    def status(self) -> dict[str, Any]:
+        """Runtime name and version; per model its file and whether it loaded (or why not)."""
+        models = {}
+        for name, info in self._models.items():
+            loaded = "error" not in info
+            models[name] = {"file": info["file"], "loaded": loaded}
+            if not loaded:
+                models[name]["error"] = info["error"]
+        return {"runtime": runtime_name(), "models": models}
+
+    def solve(self, images: list[np.ndarray], kind: str | None, method: str = "auto") -> Answer:
+        """Read one captcha from one or more renderings; see the module docstring."""
+        started = time.perf_counter()
+        if method not in (*METHODS, "auto"):
+            raise HostError("BAD_REQUEST", f"unknown method {method!r}: auto, ctc or seg")
+        the_kind = _check(images, kind)
+        prepared = [_fit(rgb, the_kind) for rgb in images]
+        with self._lock:
+            if method == "auto":
+                text, digits, conf, used, agree = self._auto(prepared, the_kind)
+            else:
+                read = self._vote(method, prepared, the_kind)
+                if read is None:
+                    raise HostError("NO_ANSWER", f"{method} read no {the_kind.digits} digits")
+                text, digits, conf = read.text, read.digits, read.confidence
+                used, agree = method, None
+        if len(text) != the_kind.digits:  # by construction never, but never answer wrongly sized
+            raise HostError("NO_ANSWER", f"answer {text!r} is not {the_kind.digits} digits")
+        return Answer(
+            text=text,
+            confidence=round(float(np.clip(conf, 0.0, 1.0)), 6),
+            digits=[round(float(d), 6) for d in digits],
+            method=method,
+            used=used,
+            agree=agree,
+            kind=the_kind.name,
+            renderings=len(images),
+            ms=round((time.perf_counter() - started) * 1000, 3),
+        )
+
+    def _reader(self, method: str, kind: Kind) -> Reader:
+        reader = self._readers.get((method, kind.name))
+        if reader is None:
+            error = self._models[f"{method}_{kind.name}"].get("error", "not loaded")
+            raise HostError("MODEL_ERROR", f"{method} model for {kind.name}: {error}")
+        return reader
+
+    def _vote(self, method: str, images: list[np.ndarray], kind: Kind) -> Reading | None:
+        """Average the per-position probabilities of every rendering that read cleanly."""
+        reader = self._reader(method, kind)
+        readings = []
+        for rgb in images:
+            try:
+                probs = reader.read(rgb, kind)
+            except HostError:
+                raise
+            except Exception as exc:
+                message = f"{method} failed: {type(exc).__name__}: {exc}"
+                raise HostError("MODEL_ERROR", message) from exc
+            if probs is not None and probs.shape == (kind.digits, 10):
+                readings.append(probs)
+        if not readings:
+            return None
+        mean = np.mean(readings, axis=0)
+        digits = mean.max(axis=1)
+        text = "".join(str(int(d)) for d in mean.argmax(axis=1))
+        return Reading(text, digits, float(np.prod(digits)))
+
+    def _auto(
+        self, images: list[np.ndarray], kind: Kind
+    ) -> tuple[str, np.ndarray, float, str, bool | None]:
+        reads: dict[str, Reading | None] = {}
+        errors = []
+        for method in METHODS:
+            try:
+                reads[method] = self._vote(method, images, kind)
+            except HostError as exc:
+                if exc.code != "MODEL_ERROR":
+                    raise
+                errors.append(exc)
+        if not reads:
+            raise errors[0]
+        if len(reads) == 1:  # only one method could run: its answer, agreement unknown
+            ((method, read),) = reads.items()
+            if read is None:
+                raise HostError("NO_ANSWER", f"{method} could not read {kind.digits} digits")
+            return read.text, read.digits, read.confidence, method, None
+        return combine(reads["ctc"], reads["seg"], kind)
+
+
+def combine(
+    ctc: Reading | None, seg: Reading | None, kind: Kind
+) -> tuple[str, np.ndarray, float, str, bool]:
+    """auto's rule for two readings (see the module docstring): text, digits, conf, used, agree."""
+    if ctc is None and seg is None:
+        raise HostError("NO_ANSWER", f"neither model read {kind.digits} digits")
+    if ctc is None or seg is None:  # one could not read it at all: they did not agree
+        used, read = ("seg", seg) if ctc is None else ("ctc", ctc)
+        assert read is not None
+        return read.text, read.digits, read.confidence, used, False
+    if ctc.text == seg.text:
+        used = "ctc" if ctc.confidence >= seg.confidence else "seg"
+        digits = np.maximum(ctc.digits, seg.digits)
+        return ctc.text, digits, max(ctc.confidence, seg.confidence), used, True
+    a, b = (ctc, seg) if ctc.confidence >= seg.confidence else (seg, ctc)
+    used = "ctc" if a is ctc else "seg"
+    conf = a.confidence * (1 - b.confidence) / max(1 - a.confidence * b.confidence, 1e-12)
+    return a.text, a.digits, conf, used, False
+
+
+def _check(images: list[np.ndarray], kind: str | None) -> Kind:
+    """Validate the request's images and find the kind (given, or from the image size)."""
+    if not isinstance(images, list) or not images:
+        raise HostError("BAD_REQUEST", "no image to solve")
+    for rgb in images:
+        if not (isinstance(rgb, np.ndarray) and rgb.dtype == np.uint8 and rgb.ndim == 3):
+            raise HostError("BAD_REQUEST", "images must be RGB uint8 arrays (H, W, 3)")
+        if rgb.shape[2] != 3 or rgb.shape[0] < 1 or rgb.shape[1] < 1:
+            raise HostError("BAD_REQUEST", f"image shape {rgb.shape} is not (H, W, 3)")
+    if kind is not None:
+        if kind not in KINDS:
+            raise HostError("BAD_REQUEST", f"unknown kind {kind!r}: one of {sorted(KINDS)}")
+        return KINDS[kind]
+    found = {kind_for_size(rgb.shape[1], rgb.shape[0]) for rgb in images}
+    if None in found or len(found) != 1:
+        sizes = sorted({f"{rgb.shape[1]}x{rgb.shape[0]}" for rgb in images})
+        raise HostError(
+            "BAD_SIZE",
+            f"image size {', '.join(sizes)} is not one kind's (104x32 ais6, 42x30 ais3);"
+            " give `kind`",
+        )
+    (the_kind,) = found
+    assert the_kind is not None
+    return the_kind
+
+
+def _fit(rgb: np.ndarray, kind: Kind) -> np.ndarray:
+    """The image at the kind's size: resized (bilinear) when the page scaled it."""
+    if rgb.shape[:2] == (kind.height, kind.width):
+        return np.ascontiguousarray(rgb)
+    image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
+    return np.asarray(image.resize((kind.width, kind.height), Image.BILINEAR), dtype=np.uint8)

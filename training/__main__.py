@@ -1,0 +1,82 @@
+"""`python -m training`: rebuild every shipped model, write a report, copy the models in.
+
+    python -m training             # full run: real data (+ synthetic), about half an hour
+    python -m training --smoke     # synthetic only, tiny: checks the pipeline in ~2 minutes
+    python -m training --data DIR  # labeled folders other than ../shared/data
+    python -m training --no-install  # leave models/ alone (report only)
+
+Everything goes to training/out/ (gitignored): models/, report.md, report.json,
+curves.png. A full run then copies the .tflite files and the merged models.json into
+models/. A smoke run never touches models/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from training import data as dataset
+from training import report
+
+OUT = dataset.REPO / "training" / "out"
+MODELS = dataset.REPO / "models"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__.split("\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny synthetic-only run")
+    parser.add_argument("--data", type=Path, help="labeled folders (default ../shared/data)")
+    parser.add_argument("--out", type=Path, default=OUT, help="output folder")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only", choices=["ctc", "seg"], help="build one method's models")
+    parser.add_argument("--no-install", action="store_true", help="do not copy into models/")
+    args = parser.parse_args(argv)
+
+    real = None if args.smoke else (args.data or dataset.shared_data_dir())
+    if real is None and not args.smoke:
+        print("no real data: pass --data DIR or put it at ../shared/data", file=sys.stderr)
+        return 2
+    started = time.time()
+    results: dict[str, dict] = {}
+    for method in ("ctc", "seg"):
+        if args.only and method != args.only:
+            continue
+        print(f"== {method} ==", flush=True)
+        if method == "ctc":
+            from training.train_ctc import run
+        else:
+            from training.train_seg import run
+        results[method] = run(args.out / "models" / method, real, seed=args.seed, smoke=args.smoke)
+
+    entries: dict[str, dict] = {}
+    for result in results.values():
+        entries.update(result["models"])
+    merged = args.out / "models" / "models.json"
+    merged.write_text(json.dumps({"version": 1, "models": entries}, indent=2) + "\n")
+    report.write(args.out, results, real, args.smoke, time.time() - started)
+    print(f"report: {args.out / 'report.md'}", flush=True)
+
+    if not args.smoke and not args.no_install:
+        install(args.out / "models", results)
+    return 0
+
+
+def install(built: Path, results: dict[str, dict]) -> None:
+    """Copy the built files into models/, merging models.json with entries not rebuilt."""
+    meta_path = MODELS / "models.json"
+    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {"models": {}}
+    meta["version"] = 1
+    for method, result in results.items():
+        for name, entry in result["models"].items():
+            shutil.copy2(built / method / entry["file"], MODELS / entry["file"])
+            meta["models"][name] = entry
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    print(f"installed into {MODELS}", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
