@@ -14,6 +14,7 @@ try {
   const webExt = join(root, "node_modules", ".bin", "web-ext");
   const run = spawnSync(webExt, ["lint", "--source-dir", dir, "--warnings-as-errors", ...process.argv.slice(2)], {
     stdio: "inherit",
+    env: { ...process.env, NO_UPDATE_NOTIFIER: "1" },
   });
   process.exitCode = run.status ?? 1;
 } finally {
