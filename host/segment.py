@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import numpy as np
 
-NOISE_MIN = 160  # darkest channel of the palest digit ink we keep; noise sits above this
-CORE_MAX = 150  # darkest channel below this: surely digit ink (the component seeds)
+# Core pixels (surely digit ink): digit colours have every channel below ~170, even the grey
+# ones (~155); pastel noise has every channel >= 160 and one well above.
+CORE_MAX = 190  # brightest channel below this
+CORE_MIN = 158  # darkest channel below this
+MIN_ALPHA = 0.12  # a pixel with less of a digit colour than this is paper
 SEED_PIXELS = 4  # a digit colour is an exact colour at least this many core pixels have
-SEED_APART = 30.0  # RGB distance between two digit colours (after the white blend fit)
-FITS_SEED = 24.0  # a pixel further than this from every digit colour is a mix: no digit's own
+SEED_APART = 18.0  # RGB distance between two digit colours (after the white blend fit)
+FITS_SEED = 28.0  # a pixel further than this from every digit colour is a mix: no digit's own
 MAX_SEEDS = 24
 MAX_CANDIDATES = 96  # commonest colours looked at when choosing seeds
 MIN_PIXELS = 3  # components smaller than this are dropped (specks on seams)
@@ -35,12 +38,6 @@ MAX_COMPONENTS_PER_DIGIT = 4  # real captchas have under 3 per digit (plus a mar
 CROP = 28  # crop side in pixels
 BOX = 24  # the digit is scaled to fit this box inside the crop
 PLANES = 2  # own ink, context ink
-
-
-def ink(rgb: np.ndarray) -> np.ndarray:
-    """Ink strength (H, W) in [0, 1]: 0 for paper and pastel noise, 1 for darkest channel <= 60."""
-    darkest = rgb.min(axis=2).astype(np.float32)
-    return np.clip((NOISE_MIN - darkest) / (NOISE_MIN - 60.0), 0.0, 1.0)
 
 
 def _residual(v: np.ndarray, seeds: np.ndarray) -> np.ndarray:
@@ -57,21 +54,22 @@ def _residual(v: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(sq, 0.0))
 
 
-def colour_labels(rgb: np.ndarray, core: np.ndarray) -> np.ndarray:
-    """A digit-colour number per core pixel (H, W) int, -1 elsewhere and for mixed pixels.
+def digit_colours(rgb: np.ndarray, core: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(label, alpha): which digit colour explains each pixel (H, W) int, -1 for none, and
+    how much of that colour it holds (H, W) float32 in [0, 1] (its ink, 0 for paper/noise).
 
     The digit colours ("seeds") are the commonest exact colours among the core pixels,
-    each unlike every seed before it; each pixel takes the seed that explains it best.
+    each unlike every seed before it. A pixel takes the seed that explains it best as a
+    blend with white; mixes of two digits or of a digit and noise fit none and get none.
     """
-    v = 255.0 - rgb[core].astype(np.float32)
-    labels = np.full(core.shape, -1, np.int64)
-    if not len(v):
-        return labels
-    codes = (v[:, 0] * 65536 + v[:, 1] * 256 + v[:, 2]).astype(np.int64)
+    h, w = core.shape
+    label = np.full(h * w, -1, np.int64)
+    alpha = np.zeros(h * w, np.float32)
+    v_core = 255.0 - rgb[core].astype(np.float32)
+    codes = (v_core[:, 0] * 65536 + v_core[:, 1] * 256 + v_core[:, 2]).astype(np.int64)
     _, first, counts = np.unique(codes, return_index=True, return_counts=True)
     by_count = np.argsort(-counts, kind="stable")
-    candidates = v[first[by_count[counts[by_count] >= SEED_PIXELS]]]
-    candidates = candidates[:MAX_CANDIDATES]
+    candidates = v_core[first[by_count[counts[by_count] >= SEED_PIXELS]]][:MAX_CANDIDATES]
     apart = (_residual(candidates, candidates) > SEED_APART).tolist()
     chosen: list[int] = []
     for j in range(len(candidates)):  # greedy, commonest first
@@ -79,14 +77,20 @@ def colour_labels(rgb: np.ndarray, core: np.ndarray) -> np.ndarray:
             chosen.append(j)
             if len(chosen) == MAX_SEEDS:
                 break
-    if not chosen:
-        return labels
-    seeds = candidates[chosen]
-    residual = _residual(v, seeds)
-    best = residual.argmin(axis=1)
-    best[residual[np.arange(len(v)), best] > FITS_SEED] = -1
-    labels[core] = best
-    return labels
+    if chosen:
+        seeds = candidates[chosen]
+        v = 255.0 - rgb.reshape(-1, 3).astype(np.float32)
+        inked = np.flatnonzero(v.max(axis=1) > 0)  # skip the white paper
+        v = v[inked]
+        dots = v @ seeds.T
+        a = np.clip(dots / (seeds * seeds).sum(axis=1), 0.0, 1.0)
+        residual = _residual(v, seeds)
+        best = residual.argmin(axis=1)
+        rows = np.arange(len(v))
+        ok = (residual[rows, best] <= FITS_SEED) & (a[rows, best] >= MIN_ALPHA)
+        label[inked[ok]] = best[ok]
+        alpha[inked[ok]] = a[rows, best][ok]
+    return label.reshape(h, w), alpha.reshape(h, w)
 
 
 # Offsets (dy, dx) of half of the 8-neighbourhood; the other half is their mirror.
@@ -178,9 +182,12 @@ class _Parts:
     `colour` is the unit mean ink vector (255 - rgb) of each component.
     """
 
-    def __init__(self, ids: np.ndarray, rgb: np.ndarray, strength: np.ndarray) -> None:
+    def __init__(
+        self, ids: np.ndarray, rgb: np.ndarray, strength: np.ndarray, label: np.ndarray
+    ) -> None:
         self.ids = ids
         self.strength = strength
+        self.label = label
         self.ink = 255.0 - rgb.astype(np.float32)
         self.update()
 
@@ -279,6 +286,15 @@ def _to_count(parts: _Parts, digits: int) -> bool:
     return parts.k == digits
 
 
+# (a, b) slice pairs: pixel a and its neighbour b, for each of the 4 directions.
+_RIM = (
+    ((slice(1, None),), (slice(None, -1),)),
+    ((slice(None, -1),), (slice(1, None),)),
+    ((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
+    ((slice(None), slice(None, -1)), (slice(None), slice(1, None))),
+)
+
+
 def crops(parts: _Parts) -> np.ndarray:
     """(K, PLANES, CROP, CROP) crops, left to right by box centre."""
     h, w = parts.ids.shape
@@ -290,16 +306,18 @@ def crops(parts: _Parts) -> np.ndarray:
         ids = parts.ids[y0:y1, x0:x1]
         ink_ = parts.strength[y0:y1, x0:x1]
         mine = ids == c
-        # grow by one pixel into unclaimed ink: the antialiased rim of the digit
-        grown = mine.copy()
-        grown[1:] |= mine[:-1]
-        grown[:-1] |= mine[1:]
-        grown[:, 1:] |= mine[:, :-1]
-        grown[:, :-1] |= mine[:, 1:]
-        grown &= (ids == c) | (ids < 0)
+        label = parts.label[y0:y1, x0:x1]
+        # grow by two pixels into unclaimed ink of the same colour: the antialiased rim
+        free = (ids < 0) & (label >= 0)
+        grown = mine
+        for _ in range(2):
+            step = grown.copy()
+            for a, b in _RIM:
+                step[a] |= grown[b] & free[a] & (label[a] == label[b])
+            grown = step
         own = ink_ * grown
-        # pale and dark digits look alike to the CNN: scale so the digit's own ink peaks at 1
-        gain = 1.0 / max(float(own.max()), 0.05)
+        # a pale digit is a dark colour thinly blended with white: scale its ink to peak at 1
+        gain = 1.0 / max(float(own.max()), MIN_ALPHA)
         out[i] = np.minimum(fit(np.stack([own, ink_])) * gain, 1.0)
     return out
 
@@ -313,16 +331,15 @@ def find_digits(rgb: np.ndarray, digits: int) -> _Parts | None:
     h, w = rgb.shape[:2]
     if h < 4 or w < 4 or h * w > MAX_PIXELS:
         return None
-    strength = ink(rgb)
-    core = rgb.min(axis=2) < CORE_MAX
-    labels = colour_labels(rgb, core)
-    ids = components(labels)
+    core = (rgb.max(axis=2) < CORE_MAX) & (rgb.min(axis=2) < CORE_MIN)
+    label, alpha = digit_colours(rgb, core)
+    ids = components(np.where(core, label, -1))
     on = ids >= 0
     sizes = np.bincount(ids[on], minlength=1)
     ids[on & (sizes[np.maximum(ids, 0)] < MIN_PIXELS)] = -1  # specks on seams
     if len(np.unique(ids[ids >= 0])) > MAX_COMPONENTS_PER_DIGIT * digits + 8:
         return None  # confetti, not a captcha: merging it would only burn time
-    parts = _Parts(ids, rgb, strength)
+    parts = _Parts(ids, rgb, alpha, label)
     return parts if _to_count(parts, digits) else None
 
 

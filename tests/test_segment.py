@@ -48,7 +48,8 @@ def direction(colour: tuple[int, int, int]) -> np.ndarray:
     return v / np.linalg.norm(v)
 
 
-COLOURS = [(200, 30, 30), (30, 120, 30), (30, 30, 200), (140, 20, 140), (20, 130, 140), (90, 70, 0)]
+# Real digit colours have every channel below ~170.
+COLOURS = [(160, 20, 20), (20, 120, 20), (20, 20, 160), (140, 20, 140), (20, 130, 140), (90, 70, 0)]
 
 
 @pytest.mark.parametrize(
