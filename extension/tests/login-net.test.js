@@ -56,6 +56,14 @@ test("more renderings: nothing is fetched for an image without a valid pwdstr", 
   assert.equal(calls.length, 0);
 });
 
+test("more renderings are fetched only from the page's own origin", async () => {
+  const html = loginHtml().replace(`src=auth_img.php?pwdstr=${PWDSTR}`, `src=https://ccxp.nthu.edu.tw/ccxp/INQUIRE/auth_img.php?pwdstr=${PWDSTR}`);
+  const { img } = page(html);
+  const { fetchFn, calls } = fakeFetch([PNG]);
+  assert.deepEqual(await fetchRenderings(img, 2, fetchFn), []);
+  assert.equal(calls.length, 0);
+});
+
 test("canSubmit needs both ID and password filled, and looks only at the password's length", () => {
   const { doc, field } = page();
   const account = doc.querySelector("input[name=account]");

@@ -3,9 +3,10 @@
 
 import "../shared/config.js";
 import { NativeHost } from "./native.js";
+import { solveRequest } from "./requests.js";
 import { makeSubmitGuard, memoryStore } from "./submit-guard.js";
 
-const { AUTO_SUBMIT_WINDOW_MS, HOST_NAME, METHODS, MSG } = globalThis.AISDecaptcha.config;
+const { AUTO_SUBMIT_WINDOW_MS, HOST_NAME, MSG } = globalThis.AISDecaptcha.config;
 // Firefox has `browser` (promises); Chromium's `chrome` returns promises in MV3 too.
 const ext = globalThis.browser ?? globalThis.chrome;
 
@@ -28,16 +29,6 @@ function noteCaptchaTab(tabId) {
 
 async function lastCaptchaTab() {
   return (await session.get("lastCaptchaTab"))?.lastCaptchaTab ?? null;
-}
-
-/** Build a solve request from what a content script sent, dropping anything unexpected. */
-function solveRequest(msg) {
-  const req = { action: "solve" };
-  if (Array.isArray(msg.images)) req.images = msg.images.filter((s) => typeof s === "string").slice(0, 8);
-  else if (typeof msg.image === "string") req.image = msg.image;
-  if (msg.kind === "ais6" || msg.kind === "ais3") req.kind = msg.kind;
-  req.method = METHODS.includes(msg.method) ? msg.method : "auto";
-  return req;
 }
 
 async function handle(msg, sender) {

@@ -31,9 +31,11 @@
    */
   async function fetchRenderings(img, n, fetchFn = (url, init) => fetch(url, init)) {
     if (!pwdstrOf(img)) return [];
-    const url = new URL(img.src, img.ownerDocument.baseURI).href;
+    const url = new URL(img.src, img.ownerDocument.baseURI);
+    // Only ever the page's own server (the content script may reach other AIS hosts too).
+    if (url.origin !== new URL(img.ownerDocument.URL).origin) return [];
     const one = async () => {
-      const res = await fetchFn(url, { cache: "no-store", credentials: "omit" });
+      const res = await fetchFn(url.href, { cache: "no-store", credentials: "omit" });
       if (!res.ok) return null;
       // Copy into an array of our own: in Firefox the response's buffer belongs to the page,
       // and typed-array methods on a view of it are denied to content scripts.

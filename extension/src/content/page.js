@@ -8,9 +8,12 @@
   const { loadSettings, onSettingsChanged } = ns.settings;
   const { CaptchaController } = ns.captcha;
   const ext = globalThis.browser ?? globalThis.chrome;
+  const MAX_PIXELS = 512 * 512;
 
   /** Draw the displayed image (same origin, so the canvas is not tainted) and encode it as PNG. */
   function captureImage(img) {
+    // Captchas are about 100x30; anything far larger is not one, and is not worth encoding.
+    if (img.naturalWidth * img.naturalHeight > MAX_PIXELS) throw new Error("image too large for a captcha");
     const canvas = img.ownerDocument.createElement("canvas");
     canvas.width = img.naturalWidth;
     canvas.height = img.naturalHeight;

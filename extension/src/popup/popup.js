@@ -71,7 +71,10 @@ async function showHostHelp(error) {
 
 async function checkHost() {
   const footer = $("host-status");
-  const reply = await ext.runtime.sendMessage({ type: MSG.HOST_STATUS });
+  const reply = await ext.runtime.sendMessage({ type: MSG.HOST_STATUS }).catch((e) => ({
+    ok: false,
+    error: { code: "HOST_UNAVAILABLE", message: String(e?.message ?? e) },
+  }));
   if (reply?.ok) {
     const r = reply.result ?? {};
     footer.textContent = `${t("hostOk")}: ${r.version ?? "?"}, ${r.runtime ?? "?"}`;
