@@ -2,11 +2,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { formatConfidence, formatMethod, installCommands, needsInstallHelp, phaseMessageKey } from "../src/popup/format.js";
+import { formatConfidence, formatMethod, installCommands, needsInstallHelp, phaseMessageKey, statusProblem } from "../src/popup/format.js";
 import { ns } from "./helpers.js";
 
 test("install help is shown for a missing or broken host, not for an unreadable captcha", () => {
-  for (const code of ["HOST_UNAVAILABLE", "HOST_TIMEOUT", "MODEL_ERROR", "INTERNAL"]) assert.equal(needsInstallHelp({ code }), true, code);
+  for (const code of ["HOST_UNAVAILABLE", "HOST_TIMEOUT", "MODEL_ERROR", "NOT_ALLOWED", "INTERNAL"]) assert.equal(needsInstallHelp({ code }), true, code);
   for (const code of ["NO_ANSWER", "BAD_SIZE", "BAD_IMAGE"]) assert.equal(needsInstallHelp({ code }), false, code);
   assert.equal(needsInstallHelp(null), false);
 });
@@ -40,4 +40,15 @@ test("settings: stored values over defaults, malformed ones ignored", () => {
   assert.deepEqual(normalizeSettings(undefined), { autofill: true, submitAfterFill: false, method: "auto" });
   assert.deepEqual(normalizeSettings({ autofill: false, submitAfterFill: true, method: "seg" }), { autofill: false, submitAfterFill: true, method: "seg" });
   assert.deepEqual(normalizeSettings({ autofill: "yes", submitAfterFill: 1, method: "magic" }), { autofill: true, submitAfterFill: false, method: "auto" });
+});
+
+test("a status reply: fine, unreachable, or running without some models", () => {
+  assert.equal(statusProblem({ ok: true, result: { ready: true, models: {} } }), null);
+  assert.equal(statusProblem({ ok: false, error: { code: "HOST_UNAVAILABLE", message: "Specified native messaging host not found." } }).code, "HOST_UNAVAILABLE");
+  const partial = statusProblem({
+    ok: true,
+    result: { ready: false, models: { ctc_ais6: { file: "ctc_ais6.tflite", loaded: false, error: "file missing" }, seg_ais6: { loaded: true } } },
+  });
+  assert.deepEqual(partial, { code: "MODEL_ERROR", message: "ctc_ais6: file missing" });
+  assert.equal(statusProblem({ ok: true, result: { ready: false, models: { error: "no runtime" } } }).message, "no runtime");
 });

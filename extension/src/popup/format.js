@@ -1,7 +1,11 @@
 // Pure helpers for the popup (no extension APIs), so node can test them.
 
-/** Codes meaning "the host is not there or not running", as opposed to a bad answer. */
-const HOST_DOWN = new Set(["HOST_UNAVAILABLE", "HOST_TIMEOUT", "MODEL_ERROR", "INTERNAL"]);
+/**
+ * Codes meaning "the host is not there, not running, not ours or without its models", as
+ * opposed to one unreadable captcha: (re)installing is the fix. NOT_ALLOWED: the installed
+ * host does not list this extension's id.
+ */
+const HOST_DOWN = new Set(["HOST_UNAVAILABLE", "HOST_TIMEOUT", "MODEL_ERROR", "NOT_ALLOWED", "INTERNAL"]);
 
 /** Whether an error (from a reply or a page state) means the user must (re)install the host. */
 export function needsInstallHelp(error) {
@@ -17,6 +21,23 @@ export function installCommands(os) {
     return { install: "py build.py", register: "dist\\decaptcha-host\\decaptcha-host.exe --install" };
   }
   return { install: "python3 build.py", register: "dist/decaptcha-host/decaptcha-host --install" };
+}
+
+/**
+ * The error to show for a `status` reply: the transport's or host's error, or MODEL_ERROR
+ * when the host runs but some model did not load (`ready: false`); null when all is well.
+ */
+export function statusProblem(reply) {
+  if (!reply?.ok) return reply?.error ?? { code: "HOST_UNAVAILABLE", message: "no reply" };
+  const result = reply.result ?? {};
+  if (result.ready !== false) return null;
+  const models = result.models ?? {};
+  const broken = models.error
+    ? [String(models.error)]
+    : Object.entries(models)
+        .filter(([, m]) => m && m.loaded === false)
+        .map(([name, m]) => `${name}: ${m.error ?? "not loaded"}`);
+  return { code: "MODEL_ERROR", message: broken.join("; ") || "models not loaded" };
 }
 
 /** Message key for the page state's phase. */

@@ -4,7 +4,15 @@
 
 import "../shared/config.js";
 import "../shared/settings.js";
-import { formatConfidence, formatMethod, formatMs, installCommands, needsInstallHelp, phaseMessageKey } from "./format.js";
+import {
+  formatConfidence,
+  formatMethod,
+  formatMs,
+  installCommands,
+  needsInstallHelp,
+  phaseMessageKey,
+  statusProblem,
+} from "./format.js";
 
 const ext = globalThis.browser ?? globalThis.chrome;
 const { MSG } = globalThis.AISDecaptcha.config;
@@ -64,7 +72,8 @@ async function showHostHelp(error) {
   const cmd = installCommands(os);
   $("install-command").textContent = cmd.install;
   $("register-command").textContent = cmd.register;
-  $("host-help-title").textContent = t(error.code === "MODEL_ERROR" ? "hostBrokenTitle" : "hostMissingTitle");
+  const broken = error.code === "MODEL_ERROR" || error.code === "INTERNAL";
+  $("host-help-title").textContent = t(broken ? "hostBrokenTitle" : "hostMissingTitle");
   $("host-error").textContent = `${t("hostError")}: ${error.code} — ${error.message ?? ""}`;
   $("host-help").hidden = false;
 }
@@ -75,16 +84,16 @@ async function checkHost() {
     ok: false,
     error: { code: "HOST_UNAVAILABLE", message: String(e?.message ?? e) },
   }));
-  if (reply?.ok) {
+  const problem = statusProblem(reply);
+  if (!problem) {
     const r = reply.result ?? {};
     footer.textContent = `${t("hostOk")}: ${r.version ?? "?"}, ${r.runtime ?? "?"}`;
     footer.dataset.ok = "true";
     return;
   }
-  const error = reply?.error ?? { code: "HOST_UNAVAILABLE", message: "no reply" };
-  footer.textContent = `${t("hostError")}: ${error.code}`;
+  footer.textContent = `${t("hostError")}: ${problem.code}`;
   footer.dataset.ok = "false";
-  showHostHelp(error);
+  showHostHelp(problem);
 }
 
 async function setUpSettings() {
