@@ -1,0 +1,200 @@
+"""Turn a result dict into the markdown report (and the console table: the same text)."""
+
+from __future__ import annotations
+
+from bench.targets import evaluate
+
+READERS = ("seg", "ctc", "auto", "ddddocr", "ddddocr-filter", "ddddocr-digits")
+MAX_LISTED = 25  # misses listed per reader in markdown; the JSON has them all
+
+
+def pct(x: float | None) -> str:
+    return "-" if x is None else f"{100 * x:.2f}%"
+
+
+def ms(x: float | None) -> str:
+    return "-" if x is None else (f"{x:.2f} ms" if x < 10 else f"{x:.0f} ms")
+
+
+def mb(n_bytes: float | None) -> str:
+    return "-" if n_bytes is None else f"{n_bytes / 1e6:.1f} MB"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return [*lines, ""]
+
+
+def machine_section(m: dict) -> list[str]:
+    pk = ", ".join(f"{k} {v}" for k, v in m.get("packages", {}).items())
+    lines = [
+        "## Machine",
+        "",
+        f"- {m.get('cpu')}, {m.get('cores')} cores, {m.get('memory_gib')} GiB; {m.get('os')}, "
+        f"Linux {m.get('kernel')}",
+        f"- Python {m.get('python')} ({m.get('python_executable')}), nice {m.get('nice')}; {pk}",
+        f"- {m.get('chromium') or 'no Chromium'}",
+        f"- measured {m.get('when_utc')} UTC; load average at start {m.get('load_average')}",
+        "- busiest other processes at start (%CPU, nice, elapsed, command):",
+    ]
+    lines += [f"  - `{p}`" for p in m.get("busy_processes", [])] or ["  - none"]
+    return [*lines, ""]
+
+
+def accuracy_section(acc: dict) -> list[str]:
+    lines = ["## Accuracy (whole captcha, exact match)", ""]
+    rows = []
+    for label, kinds in acc.items():
+        for kind, readers in kinds.items():
+            n = next(iter(readers.values()))["n"] if readers else 0
+            cells = []
+            for r in READERS:
+                res = readers.get(r)
+                cells.append(
+                    "-"
+                    if res is None
+                    else f"{pct(res['accuracy'])} ({len(res['wrong'])}+{len(res['unread'])})"
+                )
+            rows.append([label, kind, str(n), *cells])
+    lines += _table(["images", "kind", "n", *READERS], rows)
+    lines.append(
+        "Cells: accuracy (wrong answers + refusals). `real-val` is the fixed validation split "
+        "of ../shared/data (training/data.py); `synthetic` is training/synth.py, seeded."
+    )
+    lines += ["", "### Misses, by file", ""]
+    for label, kinds in acc.items():
+        for kind, readers in kinds.items():
+            for r, res in readers.items():
+                misses = [f"{w['file']} -> {w['got']!r}" for w in res["wrong"]]
+                misses += [f"{u['file']} -> {u['error']}" for u in res["unread"]]
+                if misses:
+                    shown = ", ".join(misses[:MAX_LISTED])
+                    more = (
+                        f" (+{len(misses) - MAX_LISTED} more in the JSON)"
+                        if len(misses) > MAX_LISTED
+                        else ""
+                    )
+                    lines.append(f"- {label} {kind} {r}: {shown}{more}")
+    return [*lines, ""]
+
+
+def latency_section(lat: dict) -> list[str]:
+    lines = ["## Warm time per image (in-process Solver, after warm-up)", ""]
+    rows = []
+    for kind, stages in lat.items():
+        for stage, s in stages.items():
+            if isinstance(s, dict) and "median" in s:
+                rows.append([kind, stage, ms(s["median"]), ms(s["p90"]), str(s["n"])])
+    lines += _table(["kind", "what", "median", "p90", "samples"], rows)
+    return lines
+
+
+def throughput_section(tp: dict) -> list[str]:
+    lines = ["## One native-messaging connection (real host process, real framing)", ""]
+    rows = []
+    for host, runs in tp.items():
+        for key, r in runs.items():
+            if "rps_median" in r:
+                rows.append(
+                    [
+                        host,
+                        key,
+                        f"{r['rps_median']:.0f} req/s",
+                        ms(r.get("rtt_median")),
+                        str(r.get("errors") or "none"),
+                    ]
+                )
+    lines += _table(
+        ["host", "requests", "pipelined throughput (median)", "round trip (median)", "errors"], rows
+    )
+    return lines
+
+
+def coldstart_section(cs: dict) -> list[str]:
+    lines = ["## Cold start (process start -> first answer; baselines: start -> exit)", ""]
+    rows = [
+        [
+            name,
+            s["what"],
+            ms(s["median"]),
+            ms(s["p90"]),
+            f"{s['ratio_to_python_pass']:.1f}x" if "ratio_to_python_pass" in s else "-",
+            str(s["n"]),
+        ]
+        for name, s in cs.items()
+    ]
+    lines += _table(["process", "until", "median", "p90", "vs python -c pass", "runs"], rows)
+    return lines
+
+
+def browser_section(br: dict) -> list[str]:
+    lines = ["## In Chromium with the extension (image load -> field filled)", ""]
+    rows = [
+        [host, ms(br[host]["median"]), ms(br[host]["p90"]), str(br[host]["n"])]
+        for host in ("cold", "warm")
+        if host in br
+    ]
+    lines += _table(["host", "median", "p90", "runs"], rows)
+    if br.get("command"):
+        lines += [f"From `{br['command']}` ({br.get('pytest')}).", ""]
+    return lines
+
+
+def sizes_section(sizes: dict, rss: dict) -> list[str]:
+    lines = ["## Sizes and memory", ""]
+    rows = [[f"models/{name}", mb(b)] for name, b in sizes.get("models", {}).items()]
+    b = sizes.get("bundle")
+    rows.append(["dist/decaptcha-host/ (bundle folder)", mb(b["bytes"]) if b else "not built"])
+    rows += [[f"dist/{name}", mb(n)] for name, n in sizes.get("zips", {}).items()]
+    for host, r in rss.items():
+        rows.append([f"peak RSS, {host}", f"{r['peak_mb']:.1f} MB ({r['requests']} solves)"])
+    lines += _table(["what", "size"], rows)
+    if b:
+        lines += ["Largest files in the bundle:", ""]
+        lines += _table(["file", "size"], [[f["file"], mb(f["bytes"])] for f in b["largest"]])
+    return lines
+
+
+def targets_section(result: dict) -> list[str]:
+    lines = ["## Targets", ""]
+    rows = []
+    for row in evaluate(result):
+        unit = row["unit"]
+
+        def fmt(x: float | None, unit: str = unit) -> str:
+            if x is None:
+                return "not measured"
+            return pct(x) if not unit else f"{x:.1f} {unit}" if x >= 10 else f"{x:.2f} {unit}"
+
+        verdict = {True: "met", False: f"missed by {fmt(row['miss'])}", None: "-"}[row["met"]]
+        bound = (">= " if row.get("higher_is_better", True) and not unit else "<= ") + fmt(
+            row["limit"]
+        )
+        if row["target"].endswith("ddddocr's best"):
+            bound = "> " + fmt(row["limit"])
+        rows.append([row["target"], bound, fmt(row["value"]), verdict])
+    lines += _table(["target", "bound", "measured", "verdict"], rows)
+    return lines
+
+
+def render(result: dict) -> str:
+    lines = ["# Benchmark result", "", f"Command: `{result.get('command')}`", ""]
+    lines += machine_section(result.get("machine", {}))
+    lines += targets_section(result)
+    if result.get("accuracy"):
+        lines += accuracy_section(result["accuracy"])
+    if result.get("latency"):
+        lines += latency_section(result["latency"])
+    if result.get("throughput"):
+        lines += throughput_section(result["throughput"])
+    if result.get("coldstart"):
+        lines += coldstart_section(result["coldstart"])
+    if result.get("browser"):
+        lines += browser_section(result["browser"])
+    if result.get("sizes") or result.get("rss"):
+        lines += sizes_section(result.get("sizes", {}), result.get("rss", {}))
+    if result.get("skipped"):
+        lines += ["## Not measured in this run", ""]
+        lines += [f"- {k}: {v}" for k, v in result["skipped"].items()] + [""]
+    return "\n".join(lines)
