@@ -1,0 +1,82 @@
+// content/page.js with a fake extension API: warm-up, settings, answering the popup.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { dom, loginHtml, ns, settle } from "./helpers.js";
+
+function fakeExt(stored = {}) {
+  const sent = [];
+  const listeners = { message: [], storage: [] };
+  const ext = {
+    sent,
+    runtime: {
+      sendMessage: async (msg) => {
+        sent.push(msg);
+        return msg.type === ns.config.MSG.SOLVE ? { ok: false, error: { code: "HOST_UNAVAILABLE", message: "none" } } : { ok: true };
+      },
+      onMessage: { addListener: (f) => listeners.message.push(f) },
+    },
+    storage: {
+      local: { get: async () => ({ ...stored }) },
+      onChanged: { addListener: (f) => listeners.storage.push(f) },
+    },
+    i18n: { getMessage: (k) => k },
+    /** Ask the content script as the popup would (tabs.sendMessage). */
+    ask(msg) {
+      let reply;
+      for (const f of listeners.message) f(msg, {}, (r) => (reply = r));
+      return reply;
+    },
+    listeners,
+  };
+  return ext;
+}
+
+/** Load a fresh instance of page.js bound to this fake API and this jsdom document. */
+async function loadPage(ext, window, tag) {
+  globalThis.chrome = ext;
+  globalThis.document = window.document;
+  try {
+    await import(`../src/content/page.js?${tag}`);
+    return ns.page;
+  } finally {
+    delete globalThis.chrome;
+  }
+}
+
+test("the login page warms the host before the DOM is ready, and answers the popup", async (t) => {
+  const { window } = dom(loginHtml());
+  const ext = fakeExt();
+  const page = await loadPage(ext, window, "login");
+  t.after(() => delete globalThis.document);
+  await page.runOnPage(ns.login.spec, { warmEarly: true });
+  assert.equal(ext.sent[0].type, ns.config.MSG.WARM);
+  // jsdom draws no images, so the captcha is "not loaded yet": nothing solved, but found.
+  assert.equal(ext.sent.filter((m) => m.type === ns.config.MSG.SOLVE).length, 0);
+  const state = ext.ask({ type: ns.config.MSG.PAGE_STATE });
+  assert.equal(state.kind, "ais6");
+  assert.equal(state.phase, "waiting");
+  assert.equal(ext.listeners.storage.length, 1, "follows settings changes");
+});
+
+test("with autofill off the host is not even started", async (t) => {
+  const { window } = dom(loginHtml());
+  const ext = fakeExt({ autofill: false });
+  const page = await loadPage(ext, window, "off");
+  t.after(() => delete globalThis.document);
+  await page.runOnPage(ns.login.spec, { warmEarly: true });
+  assert.equal(ext.sent.length, 0);
+});
+
+test("a page without the captcha: no warm-up for course pages, no listener, nothing changed", async (t) => {
+  const { window } = dom("<html><body><p>課程</p></body></html>");
+  const before = window.document.documentElement.outerHTML;
+  const ext = fakeExt();
+  const page = await loadPage(ext, window, "none");
+  t.after(() => delete globalThis.document);
+  await page.runOnPage(ns.course.spec, { warmEarly: false });
+  await settle();
+  assert.equal(ext.sent.length, 0);
+  assert.equal(ext.listeners.message.length, 0, "the popup gets no answer from this page");
+  assert.equal(window.document.documentElement.outerHTML, before);
+});
