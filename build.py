@@ -48,7 +48,8 @@ BUNDLE_EXCLUDES = [
     # Heavy packages that may sit in the same venv (training, tests).
     "tensorflow", "tensorboard", "keras", "tf_keras", "jax", "torch", "scipy", "pandas",
     "matplotlib", "IPython", "pytest", "hypothesis", "selenium", "cryptography",
-    "setuptools", "pkg_resources", "pip", "training", "tests", "tqdm", "charset_normalizer",
+    "setuptools", "pkg_resources", "pip", "training", "tests", "bench", "tqdm",
+    "charset_normalizer", "cv2", "onnxruntime", "ddddocr", "h5py", "grpc", "google.protobuf",
     # Standard-library parts the host never uses (drags in OpenSSL, readline, Tk).
     "tkinter", "ssl", "readline", "pdb", "pydoc", "doctest", "unittest", "sqlite3", "curses",
     "asyncio", "multiprocessing", "xmlrpc", "http.server", "lzma", "bz2", "xml", "_decimal",
@@ -374,9 +375,16 @@ def npm_checks() -> list[str]:
         say("SKIPPING the extension's unit tests and lint: npm is not installed")
         return []
     failures = []
-    install = ["ci"] if (ext / "package-lock.json").is_file() else ["install"]
-    if run([npm, *install, "--no-audit", "--no-fund", "--loglevel=error"], cwd=ext) != 0:
-        return ["npm " + install[0]]
+    # `npm ci` only when the lock file changed: it deletes node_modules first, which is slow
+    # and breaks anyone using the same checkout at that moment.
+    lock = ext / "package-lock.json"
+    stamp = ext / "node_modules" / ".decaptcha-stamp"
+    want = hashlib.sha256(lock.read_bytes() if lock.is_file() else b"").hexdigest()
+    if not (stamp.is_file() and stamp.read_text() == want):
+        install = ["ci"] if lock.is_file() else ["install"]
+        if run([npm, *install, "--no-audit", "--no-fund", "--loglevel=error"], cwd=ext) != 0:
+            return ["npm " + install[0]]
+        stamp.write_text(want)
     for script in (["test"], ["run", "lint"]):
         if run([npm, *script], cwd=ext) != 0:
             failures.append("npm " + " ".join(script))
@@ -385,7 +393,11 @@ def npm_checks() -> list[str]:
 
 def cmd_bench(args: list[str]) -> int:
     check_python()
-    files = [runtime_requirements(), REPO / "tests" / "requirements.txt"]
+    files = [
+        runtime_requirements(),
+        REPO / "tests" / "requirements.txt",
+        REPO / "bench" / "requirements.txt",
+    ]
     python = ensure_venv(VENV, files, [PYINSTALLER])
     if host_present():
         build_host(python)

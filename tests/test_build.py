@@ -117,3 +117,17 @@ def test_bundle_has_models_and_no_tensorflow(bundle: Path) -> None:
 def test_bundle_size_within_target(bundle: Path) -> None:
     # Packaging target from issue 2: a small download for every student.
     assert build.tree_size(bundle) <= 80e6
+
+
+def test_build_py_uses_only_the_standard_library() -> None:
+    # It must run with a bare Python before any venv exists.
+    import ast
+
+    tree = ast.parse((REPO / "build.py").read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            names.add(node.module.split(".")[0])
+    assert names - {"__future__"} <= set(sys.stdlib_module_names)

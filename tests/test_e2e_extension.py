@@ -11,6 +11,7 @@ captcha, a bounded number of times.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -220,7 +221,8 @@ def test_login_filled_cold_then_warm(live: Live, timings: Timings) -> None:  # n
     # The browser is fresh: the host starts as the page loads (cold).
     _, _, cold = solve_login(live)
     timings.add(live.name, "cold", cold)
-    for _ in range(5):  # the host is running now (warm)
+    # The host is running now (warm). The benchmarks ask for more samples.
+    for _ in range(int(os.environ.get("DECAPTCHA_E2E_REPEATS", "5"))):
         _, _, warm = solve_login(live)
         timings.add(live.name, "warm", warm)
     assert len(live.state.posts) == before, "the form was submitted without the option"
