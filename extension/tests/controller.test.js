@@ -372,3 +372,29 @@ test("switching autofill on reads the captcha already shown", async () => {
   await settle();
   assert.equal(field.value, "135790");
 });
+
+test("an answer of the wrong shape is never filled", async () => {
+  for (const text of ["12345", "1234567", "12a456", ""]) {
+    const { window } = dom(loginHtml());
+    const field = window.document.querySelector("input[name=passwd2]");
+    const { env } = controllerFor(window, loginSpecWith().spec);
+    env.requests[0].answer(ok(result(text, 0.999)));
+    await settle();
+    env.requests[1]?.answer(ok(result(text, 0.999)));
+    await settle();
+    assert.equal(field.value, "", JSON.stringify(text));
+  }
+});
+
+test("course: the image is not swapped while the user is typing", async () => {
+  const { window } = dom(courseHtml(), COURSE_URL);
+  const field = window.document.querySelector("input[name=auth_num]");
+  const { spec, calls } = courseSpecWith();
+  const { env } = controllerFor(window, spec);
+  field.value = "1";
+  field.dispatchEvent(new window.Event("input"));
+  env.requests[0].answer(ok(result("123", 0.4)));
+  await settle();
+  assert.equal(calls.reloads, 0);
+  assert.equal(field.value, "1");
+});

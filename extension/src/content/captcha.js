@@ -58,8 +58,8 @@
   /**
    * Watches one captcha on a page and keeps its answer field filled.
    *
-   * spec (per captcha kind): { kind, fieldName, find(doc), moreImages?(img, n), freshImage?(img),
-   *   reloadImage?(img), canSubmit?(doc, field), submit?(field) }
+   * spec (per captcha kind): { kind, answer (RegExp a valid answer matches), find(doc),
+   *   moreImages?(img, n), freshImage?(img), reloadImage?(img), canSubmit?(doc, field), submit?(field) }
    * env (the browser): { solve(request) -> reply envelope, capture(img) -> PNG data URL,
    *   isLoaded(img), maySubmit() -> boolean, t(key) -> text, now() -> ms }
    */
@@ -159,6 +159,12 @@
 
     #bind({ field, img }) {
       this.#unbind();
+      if (field !== this.#field) {
+        // A new field: nothing in it is ours, and its attributes are the page's.
+        this.#lastFilled = null;
+        this.#fieldPrepared = false;
+        this.#saved = null;
+      }
       this.#field = field;
       this.#img = img;
       img.addEventListener("load", this.#onLoad);
@@ -244,7 +250,8 @@
         }
       }
 
-      if (!isConfident(result) && this.#spec.reloadImage && this.#reloads < COURSE_RELOADS && !this.#userOwnsField()) {
+      const userBusy = this.#typed || this.#userOwnsField(); // never swap the image the user is reading
+      if (!isConfident(result) && this.#spec.reloadImage && this.#reloads < COURSE_RELOADS && !userBusy) {
         // Course: a second fetch may draw a new code, so show (and solve) a new image instead.
         this.#reloads += 1;
         this.#forceNext = force;
@@ -257,7 +264,12 @@
 
     async #solve(request) {
       const reply = await this.#env.solve({ ...request, kind: this.#spec.kind, method: this.#settings.method });
-      return reply && typeof reply === "object" ? reply : { ok: false, error: { code: "INTERNAL", message: "no reply" } };
+      if (!reply || typeof reply !== "object") return { ok: false, error: { code: "INTERNAL", message: "no reply" } };
+      // Only ever fill digits, exactly as many as this captcha has.
+      if (reply.ok && !(typeof reply.result?.text === "string" && this.#spec.answer.test(reply.result.text))) {
+        return { ok: false, error: { code: "NO_ANSWER", message: "answer of the wrong shape" } };
+      }
+      return reply;
     }
 
     #finish(result, { force, totalMs }) {

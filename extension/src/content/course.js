@@ -25,6 +25,7 @@
   const courseSpec = Object.freeze({
     kind: "ais3",
     fieldName: "auth_num",
+    answer: /^\d{3}$/,
     find: findCourseCaptcha,
     reloadImage,
   });

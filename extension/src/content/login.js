@@ -91,6 +91,7 @@
   const loginSpec = Object.freeze({
     kind: "ais6",
     fieldName: "passwd2",
+    answer: /^\d{6}$/,
     find: findLoginCaptcha,
     moreImages: (img, n) => fetchRenderings(img, n),
     freshImage: async (img) => (await fetchRenderings(img, 1))[0] ?? null,
