@@ -18,20 +18,22 @@ def time_calls(call: Callable[[object], object], inputs: list, rounds: int, warm
         raise ValueError("nothing to time")
     for i in range(warmup):
         _call_quietly(call, inputs[i % len(inputs)])
-    samples = []
+    samples, failed = [], 0
     for _ in range(rounds):
         for x in inputs:
             start = time.perf_counter()
-            _call_quietly(call, x)
+            ok = _call_quietly(call, x)
             samples.append((time.perf_counter() - start) * 1000)
-    return summarize(samples)
+            failed += not ok
+    return {**summarize(samples), "failed": failed}
 
 
-def _call_quietly(call: Callable[[object], object], x: object) -> None:
+def _call_quietly(call: Callable[[object], object], x: object) -> bool:
     try:
         call(x)
     except Exception:  # timed like an answer; accuracy.py reports it
-        pass
+        return False
+    return True
 
 
 def solver_latency(

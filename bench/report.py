@@ -66,17 +66,22 @@ def accuracy_section(acc: dict) -> list[str]:
     for label, kinds in acc.items():
         for kind, readers in kinds.items():
             for r, res in readers.items():
-                misses = [f"{w['file']} -> {w['got']!r}" for w in res["wrong"]]
-                misses += [f"{u['file']} -> {u['error']}" for u in res["unread"]]
-                if misses:
-                    shown = ", ".join(misses[:MAX_LISTED])
-                    more = (
-                        f" (+{len(misses) - MAX_LISTED} more in the JSON)"
-                        if len(misses) > MAX_LISTED
-                        else ""
+                if res["wrong"]:
+                    lines.append(
+                        f"- {label} {kind} {r}, wrong: "
+                        + _listed([f"{w['file']} -> {w['got']!r}" for w in res["wrong"]])
                     )
-                    lines.append(f"- {label} {kind} {r}: {shown}{more}")
+                by_error: dict[str, list[str]] = {}
+                for u in res["unread"]:
+                    by_error.setdefault(u["error"][:160], []).append(u["file"])
+                for error, files in by_error.items():
+                    lines.append(f"- {label} {kind} {r}, no answer ({error}): " + _listed(files))
     return [*lines, ""]
+
+
+def _listed(items: list[str]) -> str:
+    more = len(items) - MAX_LISTED
+    return ", ".join(items[:MAX_LISTED]) + (f" (+{more} more in the JSON)" if more > 0 else "")
 
 
 def latency_section(lat: dict) -> list[str]:
@@ -85,8 +90,11 @@ def latency_section(lat: dict) -> list[str]:
     for kind, stages in lat.items():
         for stage, s in stages.items():
             if isinstance(s, dict) and "median" in s:
-                rows.append([kind, stage, ms(s["median"]), ms(s["p90"]), str(s["n"])])
-    lines += _table(["kind", "what", "median", "p90", "samples"], rows)
+                failed = f"{s['failed']} of {s['n']}" if s.get("failed") else "0"
+                rows.append([kind, stage, ms(s["median"]), ms(s["p90"]), str(s["n"]), failed])
+        if isinstance(stages.get("images"), str):
+            rows.append([kind, "images timed", stages["images"], "", "", ""])
+    lines += _table(["kind", "what", "median", "p90", "samples", "calls that raised"], rows)
     return lines
 
 
@@ -137,7 +145,7 @@ def browser_section(br: dict) -> list[str]:
     ]
     lines += _table(["host", "median", "p90", "runs"], rows)
     if br.get("command"):
-        lines += [f"From `{br['command']}` ({br.get('pytest')}).", ""]
+        lines += [f"From `{br['command']}`: {'; '.join(br.get('pytest', []))}.", ""]
     return lines
 
 

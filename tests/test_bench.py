@@ -203,7 +203,7 @@ def test_targets_say_met_missed_and_by_how_much() -> None:
 def test_report_shows_targets_misses_and_gaps() -> None:
     text = report.render(fake_result())
     assert "| warm solve, ais6 ctc (median) | <= 3.00 ms | 4.00 ms | missed by 1.00 ms |" in text
-    assert "real-val ais6 seg: 123456.png -> '123458'" in text
+    assert "real-val ais6 seg, wrong: 123456.png -> '123458'" in text
     assert "99.60%" in text  # ddddocr's digits-only decode, beside ours
     assert "- browser: no e2e timings" in text
 
