@@ -48,21 +48,28 @@ async function pageState() {
   }
 }
 
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
 function renderPage(state) {
   lastState = state;
   const status = $("page-status");
-  status.textContent = t(phaseMessageKey(state));
+  setText(status, t(phaseMessageKey(state))); // a live region: announce changes only
   status.dataset.phase = state?.phase ?? "none";
   $("captcha").hidden = !state;
   if (!state) return;
   const img = $("captcha-image");
-  if (state.image && img.getAttribute("src") !== state.image) img.src = state.image;
-  img.hidden = !state.image;
-  $("answer").textContent = state.answer ?? "—";
-  $("confidence").textContent = formatConfidence(state.confidence);
-  $("method-used").textContent = formatMethod(state);
-  $("time").textContent =
-    typeof state.hostMs === "number" ? t("timeFormat", [formatMs(state.hostMs), formatMs(state.totalMs)]) : "—";
+  const image = typeof state.image === "string" && state.image.startsWith("data:image/png;base64,") ? state.image : null;
+  if (image && img.getAttribute("src") !== image) img.src = image;
+  img.hidden = !image;
+  setText($("answer"), state.answer ?? "—");
+  setText($("confidence"), formatConfidence(state.confidence));
+  setText($("method-used"), formatMethod(state));
+  setText(
+    $("time"),
+    typeof state.hostMs === "number" ? t("timeFormat", [formatMs(state.hostMs), formatMs(state.totalMs)]) : "—",
+  );
   $("resolve").disabled = state.phase === "solving";
   if (needsInstallHelp(state.error)) showHostHelp(state.error);
 }
