@@ -6,6 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.datasets import Dataset
+from bench.stats import wilson_lower
 
 # A reader maps (png bytes, kind) to its answer text, or raises (no answer).
 Reader = Callable[[bytes, str], str]
@@ -33,6 +34,7 @@ def score(dataset: Dataset, readers: dict[str, Reader]) -> dict[str, dict]:
             "n": n,
             "correct": correct,
             "accuracy": correct / n if n else None,
+            "lower95": wilson_lower(correct, n),
             "wrong": wrong[name],
             "unread": unread[name],
         }
@@ -73,8 +75,7 @@ def ddddocr_readers(dddd) -> dict[str, Reader]:
 
 
 def load_solver(models_dir: Path | None = None):
-    from host.solver import Solver
-
     from host import paths
+    from host.solver import Solver
 
     return Solver(models_dir=models_dir or paths.models_dir())

@@ -56,11 +56,13 @@ def accuracy_section(acc: dict) -> list[str]:
                     if res is None
                     else f"{pct(res['accuracy'])} ({len(res['wrong'])}+{len(res['unread'])})"
                 )
-            rows.append([label, kind, str(n), *cells])
-    lines += _table(["images", "kind", "n", *READERS], rows)
+            low = readers.get("auto", {}).get("lower95")
+            rows.append([label, kind, str(n), *cells, pct(low)])
+    lines += _table(["images", "kind", "n", *READERS, "auto: 95% lower bound"], rows)
     lines.append(
-        "Cells: accuracy (wrong answers + refusals). `real-val` is the fixed validation split "
-        "of ../shared/data (training/data.py); `synthetic` is training/synth.py, seeded."
+        "Cells: accuracy (wrong answers + refusals). `real-val` is the fixed validation split of "
+        "../shared/data (training/data.py); `synthetic` is training/synth.py, seeded. The lower "
+        "bound (Wilson, 95%) is what that many images can vouch for."
     )
     lines += ["", "### Misses, by file", ""]
     for label, kinds in acc.items():
@@ -176,6 +178,8 @@ def targets_section(result: dict) -> list[str]:
             return pct(x) if not unit else f"{x:.1f} {unit}" if x >= 10 else f"{x:.2f} {unit}"
 
         verdict = {True: "met", False: f"missed by {fmt(row['miss'])}", None: "-"}[row["met"]]
+        if row.get("tied"):
+            verdict = "tied (not above)"
         bound = (">= " if row.get("higher_is_better", True) and not unit else "<= ") + fmt(
             row["limit"]
         )
@@ -186,9 +190,46 @@ def targets_section(result: dict) -> list[str]:
     return lines
 
 
+def headline_section(result: dict) -> list[str]:
+    """The few figures a user cares about (the README's table is made from these)."""
+    from bench.targets import lookup
+
+    def acc(kind: str) -> str:
+        readers = lookup(result, ("accuracy", "real-val", kind)) or {}
+        if "auto" not in readers:
+            return "not measured"
+        a = readers["auto"]
+        best = max(
+            (r["accuracy"] for n, r in readers.items() if n.startswith("ddddocr")), default=None
+        )
+        vs = f"; ddddocr's best {pct(best)}" if best is not None else ""
+        return f"{pct(a['accuracy'])} ({a['correct']}/{a['n']}){vs}"
+
+    lat = lookup(result, ("latency", "ais6", "auto", "median"))
+    cold = lookup(result, ("coldstart", "bundle", "median"))
+    warm = lookup(result, ("browser", "warm", "median"))
+    coldb = lookup(result, ("browser", "cold", "median"))
+    size = lookup(result, ("sizes", "bundle", "bytes"))
+    rss = lookup(result, ("rss", "bundle", "peak_mb"))
+    rows = [
+        ["accuracy, login captchas (ais6, real validation, auto)", acc("ais6")],
+        ["accuracy, course captchas (ais3, real validation, auto)", acc("ais3")],
+        ["warm solve, one login captcha (auto, median)", ms(lat)],
+        ["bundle: start to first answer (median)", ms(cold)],
+        [
+            "Chromium: image loaded -> field filled, warm / cold host (median)",
+            f"{ms(warm)} / {ms(coldb)}",
+        ],
+        ["host bundle folder", mb(size)],
+        ["host peak RSS while solving (bundle)", "-" if rss is None else f"{rss:.0f} MB"],
+    ]
+    return ["## Headline figures", "", *_table(["what", "measured"], rows)]
+
+
 def render(result: dict) -> str:
     lines = ["# Benchmark result", "", f"Command: `{result.get('command')}`", ""]
     lines += machine_section(result.get("machine", {}))
+    lines += headline_section(result)
     lines += targets_section(result)
     if result.get("accuracy"):
         lines += accuracy_section(result["accuracy"])

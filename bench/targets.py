@@ -87,6 +87,7 @@ def evaluate(result: dict) -> list[dict]:
             if best is not None:
                 row = _row(f"accuracy {kind} {method} > ddddocr's best", value, best, "", True)
                 row["met"] = None if value is None else value > best
+                row["tied"] = value is not None and value == best
                 rows.append(row)
     return rows
 

@@ -226,3 +226,11 @@ def test_sizes_section_runs_on_a_checkout(tmp_path: Path) -> None:
     assert (out / "results.json").exists() and "Sizes and memory" in (
         out / "results.md"
     ).read_text()
+
+
+def test_wilson_lower_bound_is_honest_about_small_samples() -> None:
+    from bench.stats import wilson_lower
+
+    assert wilson_lower(275, 275) == pytest.approx(0.9862, abs=1e-3)
+    assert wilson_lower(0, 10) == pytest.approx(0.0, abs=1e-12)
+    assert wilson_lower(50, 100) < 0.5 and wilson_lower(0, 0) is None
