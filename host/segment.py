@@ -1,21 +1,23 @@
 """Split a captcha into its digit crops, left to right, for the per-digit CNN (host/seg.py).
 
-The AIS digits are drawn in dark, saturated colours, one colour per digit, while the noise
-asterisks are pastel (every channel >= ~160). So a pixel's darkest channel says whether it is
-digit ink, and its colour says which digit it belongs to: an antialiased edge is the
-digit colour blended with white, so it lies between that colour and white.
+The AIS digits are drawn in dark colours (every channel below ~170), one colour per digit,
+with antialiased edges: an edge pixel is its digit's colour blended with white. The noise
+asterisks are pastel (every channel >= ~160, one well above).
 
-1. The digit colours are the commonest exact colours of the dark pixels; every dark pixel
-   takes the digit colour that explains it (mixed pixels take none), and pixels of one
-   colour are joined into 8-connected components. So touching or overlapping digits of
-   different colours come apart by themselves.
-2. Then the components are brought to exactly `digits`: fragments (a digit cut by a noise
-   asterisk drawn over it, antialiased seams) merge into the best neighbour; over-wide blobs
-   (touching digits of similar colour) split at the weakest column.
-3. Each digit becomes a CROP x CROP crop with two planes: the digit's own ink, and all ink
-   around it (context, so the CNN can cope when a stroke went to a neighbour).
+1. Digit colours ("seeds") are the commonest exact colours among the core (surely digit)
+   pixels. Each pixel takes the seed that explains it as a blend with white, and how much
+   of it (alpha, its ink); mixes of two colours, and noise, fit no seed and carry no ink.
+   Core pixels of one seed join into 8-connected components, so touching or overlapping
+   digits of different colours come apart by themselves.
+2. Then the components are brought to exactly `digits`: fragments (a digit cut by an
+   asterisk drawn over it) merge into a touching neighbour of their colour or are dropped;
+   extra pieces merge by cost (gap, colour, width); over-wide blobs (touching digits of one
+   colour) split at their weakest column.
+3. Each digit becomes a CROP x CROP crop with two planes: the digit's own ink (its pixels
+   plus their antialiased rim), and all ink around it (context, so the CNN copes when a
+   stroke went to a neighbour), scaled to fit BOX x BOX.
 
-numpy only (and nothing per pixel in Python): a 104x32 image takes well under a millisecond.
+numpy only, and nothing per pixel in Python: about a millisecond per 104x32 image.
 """
 
 from __future__ import annotations
@@ -173,6 +175,7 @@ def fit(planes: np.ndarray) -> np.ndarray:
     return out
 
 
+PIECE_GAP = 4  # rows between two pieces of one digit cut by an asterisk
 FRAGMENT = 15  # components with fewer pixels are fragments: merged into a neighbour or dropped
 
 
@@ -208,6 +211,8 @@ class _Parts:
         np.minimum.at(self.y0, compact, ys)
         np.maximum.at(self.x1, compact, xs)
         np.maximum.at(self.y1, compact, ys)
+        _, first = np.unique(compact, return_index=True)
+        self.seed = self.label[on][first]  # the digit colour of each component (its first pixel)
         ink_ = self.ink[on]
         colour = np.stack([np.bincount(compact, ink_[:, c], k) for c in range(3)], axis=1)
         self.colour = colour / np.maximum(np.linalg.norm(colour, axis=1, keepdims=True), 1e-6)
@@ -252,6 +257,22 @@ class _Parts:
 
 def _to_count(parts: _Parts, digits: int) -> bool:
     """Merge fragments and split blobs until there are `digits` components; False if stuck."""
+    # Pieces of one digit cut apart by an asterisk drawn over it: same colour, one above the
+    # other (digits stand side by side, never stacked), close. Always joined.
+    while parts.k > 1:
+        width = parts.x1 - parts.x0 + 1
+        overlap = np.minimum.outer(parts.x1, parts.x1) - np.maximum.outer(parts.x0, parts.x0) + 1
+        gap_y = np.maximum.outer(parts.y0, parts.y0) - np.minimum.outer(parts.y1, parts.y1) - 1
+        stacked = (
+            (parts.seed[:, None] == parts.seed[None, :])
+            & (overlap >= 0.5 * np.minimum.outer(width, width))
+            & (gap_y <= PIECE_GAP)
+        )
+        stacked[np.tril_indices(parts.k)] = False
+        if not stacked.any():
+            break
+        a, b = np.unravel_index(int(stacked.argmax()), stacked.shape)
+        parts.merge(int(a), int(b))
     # Fragments: join a touching component of a similar colour, else drop them.
     while parts.k and parts.n.min() < FRAGMENT:
         f = int(parts.n.argmin())
@@ -262,8 +283,8 @@ def _to_count(parts: _Parts, digits: int) -> bool:
             cos = float(parts.colour[f] @ parts.colour[other])
             if cos > best_cos:
                 best, best_cos = other, cos
-        if best < 0 or parts.n[best] < FRAGMENT:
-            parts.drop(f) if best < 0 else parts.merge(best, f)
+        if best < 0:
+            parts.drop(f)
         else:
             parts.merge(best, f)
     # Too many: merge the cheapest pair (close, same colour, not too wide together).

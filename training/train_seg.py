@@ -170,7 +170,7 @@ def train(
         metrics=["accuracy"],
     )
     train_ds = make_dataset(x, y, seed)
-    curves: dict[str, list[float]] = {"loss": [], "accuracy": []}
+    curves: dict[str, list[float]] = {"loss": [], "accuracy": []}  # + val_<kind>
     for epoch in range(epochs):
         started = time.time()
         hist = model.fit(train_ds, epochs=1, verbose=0)
@@ -188,7 +188,7 @@ def train(
     log(f"calibration temperature {temperature:.3f} on {len(cal_y_all)} fresh synthetic crops")
 
     entries: dict[str, Any] = {}
-    report: dict[str, Any] = {"curves": curves, "data": counts}
+    report: dict[str, Any] = {}
     for kind in KINDS.values():
         fixed = build_model(batch_size=kind.digits)
         fixed.set_weights(model.get_weights())
@@ -204,6 +204,10 @@ def train(
             "calibration": {"temperature": round(temperature, 4)},
         }
         report[f"seg_{kind.name}"] = {
+            # one CNN serves both kinds: the loss is shared, the watched accuracy is per kind
+            "curves": {"loss": curves["loss"], "val_accuracy": curves.get(f"val_{kind.name}", [])},
+            "data": counts[kind.name],
+            "temperature": round(temperature, 4),
             "ops": sorted(export.op_names(out / file)),
             "bytes": (out / file).stat().st_size,
         }
@@ -214,7 +218,7 @@ def validate(models_dir: Path, kind: Kind, samples: list[dataset.Sample]) -> dic
     """Read the real validation split with the exported model through the host's reader."""
     reader = SegReader(models_dir, [kind])
     misread: list[dict[str, Any]] = []
-    failed = 0
+    failed = confident = confident_wrong = 0
     times = []
     for s in samples:
         rgb = decode_png(s.path.read_bytes())
@@ -224,6 +228,9 @@ def validate(models_dir: Path, kind: Kind, samples: list[dataset.Sample]) -> dic
         failed += probs is None
         text = "".join(str(int(d)) for d in probs.argmax(axis=1)) if probs is not None else None
         conf = float(np.prod(probs.max(axis=1))) if probs is not None else 0.0
+        if conf > 0.9:
+            confident += 1
+            confident_wrong += text != s.answer
         if text != s.answer:
             misread.append({"file": s.path.name, "read": text, "confidence": round(conf, 4)})
     n = len(samples)
@@ -233,6 +240,8 @@ def validate(models_dir: Path, kind: Kind, samples: list[dataset.Sample]) -> dic
         "accuracy": (n - len(misread)) / n if n else float("nan"),
         "segmentation_failed": failed,
         "misread": misread,
+        "confident_over_0.9": confident,
+        "confident_over_0.9_wrong": confident_wrong,
         "median_ms": float(np.median(times) * 1000) if times else float("nan"),
     }
 
