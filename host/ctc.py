@@ -78,13 +78,26 @@ class CtcReader:
         self._models: dict[str, tuple[Any, int, int, float]] = {}
         for kind in kinds if kinds is not None else list(KINDS.values()):
             entry = meta[f"ctc_{kind.name}"]
-            interpreter = make_interpreter(models_dir / entry["file"])
-            inp = interpreter.get_input_details()[0]
-            out = interpreter.get_output_details()[0]
-            if tuple(inp["shape"]) != (1, kind.height, kind.width, 3):
-                raise ValueError(f"{entry['file']}: input shape {inp['shape']} is not {kind}")
             temperature = float(entry.get("calibration", {}).get("temperature", 1.0))
-            self._models[kind.name] = (interpreter, inp["index"], out["index"], temperature)
+            self._load(models_dir / entry["file"], kind, temperature)
+
+    @classmethod
+    def for_file(cls, path: Path, kind: Kind, temperature: float = 1.0) -> CtcReader:
+        """A reader of one .tflite file outside models.json (training compares variants)."""
+        reader = cls.__new__(cls)
+        reader._models = {}
+        reader._load(path, kind, temperature)
+        return reader
+
+    def _load(self, path: Path, kind: Kind, temperature: float) -> None:
+        interpreter = make_interpreter(path)
+        inp = interpreter.get_input_details()[0]
+        out = interpreter.get_output_details()[0]
+        if tuple(inp["shape"]) != (1, kind.height, kind.width, 3):
+            raise ValueError(f"{path.name}: input shape {inp['shape']} is not {kind}")
+        if inp["dtype"] != np.float32 or out["dtype"] != np.float32:
+            raise ValueError(f"{path.name}: input and output must be float32")
+        self._models[kind.name] = (interpreter, inp["index"], out["index"], temperature)
 
     def logits(self, rgb: np.ndarray, kind: Kind) -> np.ndarray:
         """The model's raw (frames, 11) output for one image of the kind's size."""

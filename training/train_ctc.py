@@ -181,6 +181,16 @@ def train_kind(
     file = f"ctc_{kind.name}.tflite"
     export.to_tflite(frozen, out / file, float16=True)
     ops = sorted(export.op_names(out / file))
+    # What quantization costs: the same weights as float32 and as full int8 (not shipped).
+    variants = {"float16": out / file}
+    variants["float32"] = export.to_tflite(frozen, out / "variants" / f"f32_{file}", False)
+    try:
+        sample = cal_in[np.random.default_rng(seed).permutation(len(cal_in))[:300]]
+        variants["int8"] = export.to_tflite(
+            frozen, out / "variants" / f"int8_{file}", int8_samples=sample
+        )
+    except Exception as exc:  # the converter has crashed on some RNNs: report, go on
+        log(f"{kind.name}: int8 conversion failed: {type(exc).__name__}: {exc}"[:300])
     entry = {
         "method": "ctc",
         "kind": kind.name,
@@ -190,13 +200,17 @@ def train_kind(
         "weights": "float16",
         "calibration": {"temperature": round(temperature, 4)},
     }
-    report = {"curves": curves, "ops": ops, "bytes": (out / file).stat().st_size}
+    report = {
+        "curves": curves,
+        "ops": ops,
+        "bytes": (out / file).stat().st_size,
+        "variants": {name: str(path) for name, path in variants.items()},
+    }
     return entry, report
 
 
-def validate(models_dir: Path, kind: Kind, samples: list[dataset.Sample]) -> dict[str, Any]:
-    """Read the real validation split with the exported model through the host's reader."""
-    reader = CtcReader(models_dir, [kind])
+def validate(reader: CtcReader, kind: Kind, samples: list[dataset.Sample]) -> dict[str, Any]:
+    """Read the real validation split with an exported model through the host's reader."""
     misread: list[dict[str, Any]] = []
     confident_wrong = confident = 0
     times = []
@@ -240,8 +254,24 @@ def run(models_out: Path, data: Path | None, seed: int = 0, smoke: bool = False)
     if data is not None and not smoke:
         for kind in KINDS.values():
             _, val_s = load_real(data, kind)
-            result = validate(models_out, kind, val_s)
-            report[f"ctc_{kind.name}"]["validation"] = result
+            section = report[f"ctc_{kind.name}"]
+            result = validate(CtcReader(models_out, [kind]), kind, val_s)
+            section["validation"] = result
+            temperature = entries[f"ctc_{kind.name}"]["calibration"]["temperature"]
+            section["quantization"] = {}
+            for name, path in section["variants"].items():
+                try:
+                    file_reader = CtcReader.for_file(Path(path), kind, temperature)
+                    variant = validate(file_reader, kind, val_s)
+                except Exception as exc:
+                    section["quantization"][name] = f"does not load: {exc}"[:200]
+                    continue
+                section["quantization"][name] = {
+                    "bytes": Path(path).stat().st_size,
+                    "correct": variant["correct"],
+                    "images": variant["images"],
+                    "median_ms": round(variant["median_ms"], 3),
+                }
             entries[f"ctc_{kind.name}"]["validation"] = {
                 k: result[k] for k in ("images", "correct", "accuracy")
             }
