@@ -176,6 +176,9 @@ def fit(planes: np.ndarray) -> np.ndarray:
 
 
 PIECE_GAP = 4  # rows between two pieces of one digit cut by an asterisk
+PIECE_SHARE = 0.35  # a piece this much smaller than a typical digit is no digit of its own
+SPLIT_WIDTH = 0.95  # a blob this wide (times the typical digit height) may hold two digits
+REVIVE_PIXELS = 6  # smallest fragment that may stand for a digit
 FRAGMENT = 15  # components with fewer pixels are fragments: merged into a neighbour or dropped
 
 
@@ -257,36 +260,63 @@ class _Parts:
 
 def _to_count(parts: _Parts, digits: int) -> bool:
     """Merge fragments and split blobs until there are `digits` components; False if stuck."""
-    # Pieces of one digit cut apart by an asterisk drawn over it: same colour, one above the
-    # other (digits stand side by side, never stacked), close. Always joined.
+    # Pieces of one digit cut apart by asterisks drawn over it: same colour and close, and
+    # either one above the other (digits stand side by side, never stacked) or one of them
+    # too small to be a digit and the two together no wider than one. Always joined.
     while parts.k > 1:
+        big = parts.n >= FRAGMENT
+        if not big.any():
+            break
+        typical_n = float(np.median(parts.n[big]))
+        typical_h = float(np.median((parts.y1 - parts.y0 + 1)[big]))
         width = parts.x1 - parts.x0 + 1
         overlap = np.minimum.outer(parts.x1, parts.x1) - np.maximum.outer(parts.x0, parts.x0) + 1
         gap_y = np.maximum.outer(parts.y0, parts.y0) - np.minimum.outer(parts.y1, parts.y1) - 1
-        stacked = (
-            (parts.seed[:, None] == parts.seed[None, :])
-            & (overlap >= 0.5 * np.minimum.outer(width, width))
-            & (gap_y <= PIECE_GAP)
+        union = np.maximum.outer(parts.x1, parts.x1) - np.minimum.outer(parts.x0, parts.x0) + 1
+        stacked = overlap >= 0.5 * np.minimum.outer(width, width)
+        small = (
+            (overlap >= -2)  # a gap of at most two columns
+            & (np.minimum.outer(parts.n, parts.n) < PIECE_SHARE * typical_n)
+            & (union <= 0.9 * typical_h)
         )
-        stacked[np.tril_indices(parts.k)] = False
-        if not stacked.any():
+        join = (parts.seed[:, None] == parts.seed[None, :]) & (gap_y <= PIECE_GAP)
+        join &= stacked | small
+        join[np.tril_indices(parts.k)] = False
+        if not join.any():
             break
-        a, b = np.unravel_index(int(stacked.argmax()), stacked.shape)
+        a, b = np.unravel_index(int(join.argmax()), join.shape)
         parts.merge(int(a), int(b))
-    # Fragments: join a touching component of a similar colour, else drop them.
-    while parts.k and parts.n.min() < FRAGMENT:
-        f = int(parts.n.argmin())
-        best, best_cos = -1, 0.9
-        for other in range(parts.k):
-            if other == f or parts.gap(f, other) != (0, 0):
-                continue
-            cos = float(parts.colour[f] @ parts.colour[other])
-            if cos > best_cos:
-                best, best_cos = other, cos
-        if best < 0:
-            parts.drop(f)
-        else:
-            parts.merge(best, f)
+    # Fragments touching a component of a similar colour join it.
+    while True:
+        pair = None
+        for f in np.argsort(parts.n, kind="stable"):
+            if parts.n[f] >= FRAGMENT:
+                break
+            best, best_cos = -1, 0.9
+            for other in range(parts.k):
+                if other != f and parts.gap(f, other) == (0, 0):
+                    cos = float(parts.colour[f] @ parts.colour[other])
+                    if cos > best_cos:
+                        best, best_cos = other, cos
+            if best >= 0:
+                pair = (best, int(f))
+                break
+        if pair is None:
+            break
+        parts.merge(*pair)
+    # Lone fragments are noise, unless digits are missing that no over-wide blob can supply:
+    # then the largest fragments are what an asterisk left of a digit.
+    fragment = parts.n < FRAGMENT
+    if fragment.any():
+        keep = ~fragment
+        heights = (parts.y1 - parts.y0 + 1)[keep] if keep.any() else parts.y1 - parts.y0 + 1
+        overwide = int(((parts.x1 - parts.x0 + 1)[keep] >= SPLIT_WIDTH * np.median(heights)).sum())
+        missing = digits - int(keep.sum()) - overwide
+        if missing > 0:
+            revivable = np.flatnonzero(fragment & (parts.n >= REVIVE_PIXELS))
+            keep[revivable[np.argsort(-parts.n[revivable], kind="stable")][:missing]] = True
+        parts.ids[(parts.ids >= 0) & ~keep[np.maximum(parts.ids, 0)]] = -1
+        parts.update()
     # Too many: merge the cheapest pair (close, same colour, not too wide together).
     while parts.k > digits:
         height = float(np.median(parts.y1 - parts.y0 + 1))
