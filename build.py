@@ -54,6 +54,7 @@ BUNDLE_EXCLUDES = [
     "tkinter", "ssl", "readline", "pdb", "pydoc", "doctest", "unittest", "sqlite3", "curses",
     "asyncio", "multiprocessing", "xmlrpc", "http.server", "lzma", "bz2", "xml", "_decimal",
     "_hashlib",  # hashlib falls back to its built-in hashes; this one pulls in libcrypto
+    "unicodedata", "stringprep", "numpy._core._multiarray_tests",
     "_codecs_cn", "_codecs_hk", "_codecs_iso2022", "_codecs_jp", "_codecs_kr", "_codecs_tw",
     # Pillow plugins and their libraries: the host reads PNG only.
     "PIL.AvifImagePlugin", "PIL._avif", "PIL.WebPImagePlugin", "PIL._webp",
@@ -138,7 +139,7 @@ def tree_size(path: Path) -> int:
 
 
 def mb(n: int) -> str:
-    return f"{n / 1e6:.1f} MB"
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
 
 
 def fingerprint(paths: list[Path]) -> str:
