@@ -69,7 +69,8 @@ class Timings:
     """Image-loaded-to-field-filled times, per browser: printed and written as JSON for the
     benchmarks (never asserted: timings are figures, not pass/fail)."""
 
-    def __init__(self) -> None:
+    def __init__(self, captchas: str) -> None:
+        self.captchas = captchas  # "real" (held-out ../shared/data) or "synthetic"
         self.samples: dict[str, dict[str, list[float]]] = {}
 
     def add(self, browser: str, temperature: str, ms: float | None) -> None:
@@ -81,6 +82,7 @@ class Timings:
             "what": "captcha image 'load' event -> answer field filled ('input' event), page clock",
             "machine": f"{platform.platform()}, {os.cpu_count()} CPUs",
             "command": "python build.py test  (tests/test_e2e_extension.py)",
+            "captchas": self.captchas,
             "browsers": {},
         }
         for browser, by_temp in self.samples.items():
@@ -92,8 +94,10 @@ class Timings:
 
 
 @pytest.fixture(scope="session")
-def timings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    collected = Timings()
+def timings(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, state: replica.State
+):
+    collected = Timings(state.captchas.source)
     yield collected
     if not collected.samples:
         return
@@ -103,13 +107,21 @@ def timings(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2) + "\n")
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line("")
-        for browser, entry in report["browsers"].items():
-            parts = [
-                f"{t[7:-3]} median {entry[t]} ms (n={len(entry[t[7:]])})"
-                for t in entry
-                if t.startswith("median_")
-            ]
-            reporter.write_line(f"e2e image->filled, {browser}: " + ", ".join(parts))
-        reporter.write_line(f"e2e timings written to {path}")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():
+            write_summary(reporter, report, path)
+
+
+def write_summary(reporter, report: dict, path: Path) -> None:
+    """One line per browser on the terminal (before pytest's own summary)."""
+    reporter.write_line("")
+    for browser, entry in report["browsers"].items():
+        parts = []
+        for temperature in ("cold", "warm"):
+            if f"{temperature}_ms" in entry:
+                n = len(entry[f"{temperature}_ms"])
+                median = entry[f"median_{temperature}_ms"]
+                parts.append(f"{temperature} median {median} ms (n={n})")
+        reporter.write_line(f"e2e image loaded -> field filled, {browser}: " + ", ".join(parts))
+    reporter.write_line(f"e2e timings written to {path}")
