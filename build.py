@@ -316,7 +316,11 @@ def summary(zips: dict[str, Path], install_ok: bool, sample_ok: bool, seconds: f
     print(f"  native host  {HOST_DIR}  ({mb(tree_size(HOST_DIR))})")
     for family, archive in zips.items():
         print(f"  {family:<12} {DIST / family}  (zip: {archive.name}, {mb(tree_size(archive))})")
-    print(f"  host registered: {'yes' if install_ok else 'NO (see above)'}")
+    if install_ok:
+        print("  host registered: yes")
+    else:
+        print("  host registered: NO (see above). Start your browser once, then run")
+        print(f"    {HOST_EXE} --install [--browser chrome|chromium|edge|brave|vivaldi|firefox]")
     print(f"  sample captcha read correctly: {'yes' if sample_ok else 'NO (see above)'}")
     print()
     print("Next step, per browser (README.md has the details):")
