@@ -192,5 +192,9 @@ def test_shipped_model_meets_target_on_real_validation(kind: str, real_data: Pat
         if text != s.answer:
             wrong.append((s.path.name, text))
     accuracy = 1 - len(wrong) / len(val)
-    print(f"seg {kind}: {len(val) - len(wrong)}/{len(val)} = {accuracy:.4%}; misread {wrong}")
+    unsegmented = sum(text is None for _, text in wrong)
+    print(
+        f"seg {kind}: {len(val) - len(wrong)}/{len(val)} = {accuracy:.4%};"
+        f" not segmented {unsegmented}; misread {wrong}"
+    )
     assert accuracy >= 0.995, wrong
