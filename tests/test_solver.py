@@ -185,3 +185,23 @@ def test_blank_image_never_gives_a_wrongly_sized_answer(solver: Solver) -> None:
         assert err.code == "NO_ANSWER"
     else:
         assert len(answer.text) == 6
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize("kind", ["ais6", "ais3"])
+def test_auto_on_the_real_validation_split(solver: Solver, kind: str, real_data: Path) -> None:
+    """auto meets the ctc target (>= 99.9%), and confident answers (> 0.9) are right."""
+    from host.imageio import decode_png
+    from training import data
+
+    _, val = data.split(data.load_folder(real_data / kind, KINDS[kind].digits))
+    wrong, confident_wrong, disagree = [], 0, 0
+    for s in val:
+        answer = solver.solve([decode_png(s.path.read_bytes())], None, "auto")
+        disagree += answer.agree is False
+        if answer.text != s.answer:
+            wrong.append((s.path.name, answer.text, answer.confidence))
+            confident_wrong += answer.confidence > 0.9
+    print(f"auto {kind}: {len(val) - len(wrong)}/{len(val)}, disagreements {disagree}, {wrong}")
+    assert 1 - len(wrong) / len(val) >= 0.999, wrong
+    assert confident_wrong == 0, wrong

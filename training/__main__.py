@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 import time
@@ -40,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     if real is None and not args.smoke:
         print("no real data: pass --data DIR or put it at ../shared/data", file=sys.stderr)
         return 2
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's chatter out of progress
     started = time.time()
     results: dict[str, dict] = {}
     for method in ("ctc", "seg"):

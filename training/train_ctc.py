@@ -175,6 +175,10 @@ def train_kind(
     temperature = fit_temperature(model.predict(cal_in, batch_size=256, verbose=0), cal_t, kind)
     log(f"{kind.name}: calibration temperature {temperature:.3f}")
 
+    # The trained weights, for later studies (not shipped; the .tflite is what ships).
+    (out / "keras").mkdir(parents=True, exist_ok=True)
+    model.save_weights(out / "keras" / f"ctc_{kind.name}.weights.h5")
+
     # Export a batch-1 unrolled copy: builtin ops only (see training/export.py).
     frozen = ctc_model.build(kind, batch_size=1, unroll=True)
     frozen.set_weights(model.get_weights())
