@@ -17,7 +17,9 @@ def ms(x: float | None) -> str:
 
 
 def mb(n_bytes: float | None) -> str:
-    return "-" if n_bytes is None else f"{n_bytes / 1e6:.1f} MB"
+    if n_bytes is None:
+        return "-"
+    return f"{n_bytes / 1e6:.1f} MB" if n_bytes >= 1e6 else f"{n_bytes / 1e3:.1f} kB"
 
 
 def _table(header: list[str], rows: list[list[str]]) -> list[str]:
