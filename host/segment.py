@@ -42,8 +42,9 @@ BOX = 24  # the digit is scaled to fit this box inside the crop
 PLANES = 2  # own ink, context ink
 
 
-def _residual(v: np.ndarray, seeds: np.ndarray) -> np.ndarray:
-    """(N, K) distance in RGB units from each ink vector to the best `a * seed`, 0 <= a <= 1.
+def _blend_fit(v: np.ndarray, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(alpha, residual), each (N, K): the best `alpha * seed` (0 <= alpha <= 1) for each ink
+    vector, and its distance in RGB units.
 
     `v` and `seeds` are ink vectors (255 - rgb). An antialiased edge pixel is its digit's
     colour blended with white, so it lies on that segment: residual ~0. Unlike an angle,
@@ -53,7 +54,7 @@ def _residual(v: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     norms = (seeds * seeds).sum(axis=1)
     a = np.clip(dots / np.maximum(norms, 1e-6), 0.0, 1.0)
     sq = (v * v).sum(axis=1, keepdims=True) - 2 * a * dots + a * a * norms
-    return np.sqrt(np.maximum(sq, 0.0))
+    return a, np.sqrt(np.maximum(sq, 0.0))
 
 
 def digit_colours(rgb: np.ndarray, core: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -72,7 +73,7 @@ def digit_colours(rgb: np.ndarray, core: np.ndarray) -> tuple[np.ndarray, np.nda
     _, first, counts = np.unique(codes, return_index=True, return_counts=True)
     by_count = np.argsort(-counts, kind="stable")
     candidates = v_core[first[by_count[counts[by_count] >= SEED_PIXELS]]][:MAX_CANDIDATES]
-    apart = (_residual(candidates, candidates) > SEED_APART).tolist()
+    apart = (_blend_fit(candidates, candidates)[1] > SEED_APART).tolist()
     chosen: list[int] = []
     for j in range(len(candidates)):  # greedy, commonest first
         if all(apart[j][i] for i in chosen):
@@ -81,12 +82,10 @@ def digit_colours(rgb: np.ndarray, core: np.ndarray) -> tuple[np.ndarray, np.nda
                 break
     if chosen:
         seeds = candidates[chosen]
-        v = 255.0 - rgb.reshape(-1, 3).astype(np.float32)
-        inked = np.flatnonzero(v.max(axis=1) > 0)  # skip the white paper
-        v = v[inked]
-        dots = v @ seeds.T
-        a = np.clip(dots / (seeds * seeds).sum(axis=1), 0.0, 1.0)
-        residual = _residual(v, seeds)
+        flat = rgb.reshape(-1, 3)
+        inked = np.flatnonzero(flat.min(axis=1) < 255)  # skip the white paper
+        v = 255.0 - flat[inked].astype(np.float32)
+        a, residual = _blend_fit(v, seeds)
         best = residual.argmin(axis=1)
         rows = np.arange(len(v))
         ok = (residual[rows, best] <= FITS_SEED) & (a[rows, best] >= MIN_ALPHA)
@@ -382,7 +381,10 @@ def find_digits(rgb: np.ndarray, digits: int) -> _Parts | None:
     h, w = rgb.shape[:2]
     if h < 4 or w < 4 or h * w > MAX_PIXELS:
         return None
-    core = (rgb.max(axis=2) < CORE_MAX) & (rgb.min(axis=2) < CORE_MIN)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    brightest = np.maximum(np.maximum(r, g), b)
+    darkest = np.minimum(np.minimum(r, g), b)
+    core = (brightest < CORE_MAX) & (darkest < CORE_MIN)
     label, alpha = digit_colours(rgb, core)
     ids = components(np.where(core, label, -1))
     on = ids >= 0
