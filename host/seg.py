@@ -16,7 +16,7 @@ import numpy as np
 
 from host.kinds import KINDS, Kind
 from host.runtime import make_interpreter
-from host.segment import segment
+from host.segment import CROP, PLANES, segment
 
 
 def preprocess(rgb: np.ndarray, kind: Kind) -> np.ndarray | None:
@@ -49,19 +49,30 @@ class SegReader:
         self._models: dict[str, tuple[Any, int, int, float]] = {}
         for kind in kinds if kinds is not None else list(KINDS.values()):
             entry = meta[f"seg_{kind.name}"]
-            interpreter = make_interpreter(models_dir / entry["file"])
-            inp = interpreter.get_input_details()[0]
-            out = interpreter.get_output_details()[0]
-            if tuple(inp["shape"][:1]) != (kind.digits,) or tuple(out["shape"]) != (
-                kind.digits,
-                10,
-            ):
-                raise ValueError(
-                    f"{entry['file']}: input {inp['shape']} / output {out['shape']} "
-                    f"do not read {kind.digits} digits"
-                )
             temperature = float(entry.get("calibration", {}).get("temperature", 1.0))
-            self._models[kind.name] = (interpreter, inp["index"], out["index"], temperature)
+            self._load(models_dir / entry["file"], kind, temperature)
+
+    @classmethod
+    def for_file(cls, path: Path, kind: Kind, temperature: float = 1.0) -> SegReader:
+        """A reader of one .tflite file outside models.json (training compares variants)."""
+        reader = cls.__new__(cls)
+        reader._models = {}
+        reader._load(path, kind, temperature)
+        return reader
+
+    def _load(self, path: Path, kind: Kind, temperature: float) -> None:
+        interpreter = make_interpreter(path)
+        inp = interpreter.get_input_details()[0]
+        out = interpreter.get_output_details()[0]
+        shape = (kind.digits, CROP, CROP, PLANES)
+        if tuple(inp["shape"]) != shape or tuple(out["shape"]) != (kind.digits, 10):
+            raise ValueError(
+                f"{path.name}: input {inp['shape']} / output {out['shape']} "
+                f"do not read {kind.digits} digits"
+            )
+        if inp["dtype"] != np.float32 or out["dtype"] != np.float32:
+            raise ValueError(f"{path.name}: input and output must be float32")
+        self._models[kind.name] = (interpreter, inp["index"], out["index"], temperature)
 
     def logits(self, crops: np.ndarray, kind: Kind) -> np.ndarray:
         """Raw (digits, 10) logits for preprocessed crops (training uses this to calibrate)."""

@@ -189,18 +189,29 @@ def train(
 
     entries: dict[str, Any] = {}
     report: dict[str, Any] = {}
+    sample = cal_x_all[np.random.default_rng(seed).permutation(len(cal_x_all))[:600]]
     for kind in KINDS.values():
         fixed = build_model(batch_size=kind.digits)
         fixed.set_weights(model.get_weights())
         file = f"seg_{kind.name}.tflite"
-        export.to_tflite(fixed, out / file, float16=False)
+        export.to_tflite(fixed, out / file, float16=True)
+        # What quantization costs: the same weights as float32 and as full int8 (not shipped).
+        variants = {"float16": out / file}
+        if not smoke:
+            variants["float32"] = export.to_tflite(fixed, out / "variants" / f"f32_{file}", False)
+            try:
+                variants["int8"] = export.to_tflite(
+                    fixed, out / "variants" / f"int8_{file}", int8_samples=sample
+                )
+            except Exception as exc:  # report, go on: the shipped file does not depend on it
+                log(f"{kind.name}: int8 conversion failed: {type(exc).__name__}: {exc}"[:300])
         entries[f"seg_{kind.name}"] = {
             "method": "seg",
             "kind": kind.name,
             "file": file,
             "input": [kind.digits, CROP, CROP, PLANES],
             "output": [kind.digits, 10],
-            "weights": "float32",
+            "weights": "float16",
             "calibration": {"temperature": round(temperature, 4)},
         }
         report[f"seg_{kind.name}"] = {
@@ -210,13 +221,13 @@ def train(
             "temperature": round(temperature, 4),
             "ops": sorted(export.op_names(out / file)),
             "bytes": (out / file).stat().st_size,
+            "variants": {name: str(path) for name, path in variants.items()},
         }
     return entries, report
 
 
-def validate(models_dir: Path, kind: Kind, samples: list[dataset.Sample]) -> dict[str, Any]:
-    """Read the real validation split with the exported model through the host's reader."""
-    reader = SegReader(models_dir, [kind])
+def validate(reader: SegReader, kind: Kind, samples: list[dataset.Sample]) -> dict[str, Any]:
+    """Read the real validation split with an exported model through the host's reader."""
     misread: list[dict[str, Any]] = []
     failed = confident = confident_wrong = 0
     times = []
@@ -257,14 +268,32 @@ def run(models_out: Path, data: Path | None, seed: int = 0, smoke: bool = False)
     if data is not None and not smoke:
         for kind in KINDS.values():
             _, val_s = load_real(data, kind)
-            result = validate(models_out, kind, val_s)
-            report[f"seg_{kind.name}"]["validation"] = result
+            section = report[f"seg_{kind.name}"]
+            result = validate(SegReader(models_out, [kind]), kind, val_s)
+            section["validation"] = result
             entries[f"seg_{kind.name}"]["validation"] = {
                 k: result[k] for k in ("images", "correct", "accuracy", "segmentation_failed")
             }
+            temperature = entries[f"seg_{kind.name}"]["calibration"]["temperature"]
+            section["quantization"] = {}
+            for name, path in section["variants"].items():
+                try:
+                    variant = validate(
+                        SegReader.for_file(Path(path), kind, temperature), kind, val_s
+                    )
+                except Exception as exc:
+                    section["quantization"][name] = f"does not load: {exc}"[:200]
+                    continue
+                section["quantization"][name] = {
+                    "bytes": Path(path).stat().st_size,
+                    "correct": variant["correct"],
+                    "images": variant["images"],
+                    "median_ms": round(variant["median_ms"], 3),
+                }
             log(
                 f"{kind.name}: real validation {result['correct']}/{result['images']},"
                 f" {result['segmentation_failed']} not segmented,"
-                f" misread {[m['file'] for m in result['misread']]}"
+                f" misread {[m['file'] for m in result['misread']]};"
+                f" quantization {section['quantization']}"
             )
     return {"models": entries, "report": report}
