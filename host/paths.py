@@ -14,7 +14,7 @@ def bundle_root() -> Path:
 
 
 def models_dir() -> Path:
-    """$DECAPTCHA_MODELS if set (tests use it to point at a broken folder), else the shipped models."""
+    """$DECAPTCHA_MODELS if set (tests point it at a broken folder), else the shipped models."""
     env = os.environ.get("DECAPTCHA_MODELS")
     return Path(env) if env else bundle_root() / "models"
 
