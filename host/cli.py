@@ -52,6 +52,8 @@ def serve(caller: callers.Caller | None) -> int:
         caller=caller,
         caller_allowed=callers.is_allowed(caller, allowed),
     )
+    if srv.caller_allowed:
+        srv.preload()
     code = srv.serve(reader, writer)
     logger.info("exiting with code %d", code)
     if code == server.EXIT_TIMEOUT:

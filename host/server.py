@@ -59,6 +59,7 @@ class Server:
         self._solver: Any = None
         self._solver_error: str | None = None
         self._loaded = False
+        self._load_lock = threading.Lock()
         self.timeout = timeout
         self.caller = caller
         self.caller_allowed = caller_allowed
@@ -198,10 +199,17 @@ class Server:
 
     # -- the solver -------------------------------------------------------------------------
 
+    def preload(self) -> None:
+        """Start loading the models now, while the browser prepares its first request."""
+        threading.Thread(target=self._ensure_solver, name="load-models", daemon=True).start()
+
     def _ensure_solver(self) -> None:
-        if self._loaded:
-            return
-        self._loaded = True
+        with self._load_lock:  # the first request waits here for a preload under way
+            if not self._loaded:
+                self._load()
+                self._loaded = True
+
+    def _load(self) -> None:
         started = time.perf_counter()
         try:
             self._solver = self._load_solver()
