@@ -1,0 +1,351 @@
+"""Faults between the extension and the host, in real headless Chromium and Firefox.
+
+The real extension (dist/) and the real PyInstaller bundle, registered by its own `--install`
+in the test's HOME; the manifest's `path` is then pointed at tests/e2e/faulty_host.py, which
+runs that same bundle behind a fault the test sets (see that file):
+
+- the host dies mid-request once: the extension reconnects once, resends, and fills;
+- the host dies on every request: the page is left untouched, the popup reports the failure;
+- the page swaps the captcha while a (slow) request is in flight: the stale answer is dropped;
+- the browser closes the port: the host exits 0 and no host process is left.
+
+Captchas come from the AIS replica (tests/e2e/replica.py), which knows every answer it drew.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.conftest import need
+from tests.e2e import browsers, replica
+from tests.e2e.fixtures import (  # noqa: F401  (fixtures)
+    HOST_EXE,
+    built_extension,
+    homes,
+    launch,
+    server,
+    state,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+LOGIN = "https://www.ccxp.nthu.edu.tw/ccxp/INQUIRE/"
+FAULTY_HOST = Path(__file__).resolve().parent / "e2e" / "faulty_host.py"
+MANIFEST_NAME = "nthu_ais_decaptcha.json"
+SETTLED = {"filled", "low-confidence", "kept-user-input"}
+OUTCOME_TIMEOUT = 45  # seconds; a cold host loads its models first
+ABSTAIN_RETRIES = 3  # the model may abstain (field left empty) on a captcha; never be wrong
+SLOW_REPLY_S = 2.5  # the slow host holds each solve reply this long
+
+
+# ---------------------------------------------------------------------------- the faulty host
+
+
+@dataclass
+class Faulty:
+    """A browser whose native host is the real bundle behind tests/e2e/faulty_host.py."""
+
+    browser: browsers.Browser
+    state: replica.State
+    manifest: dict
+    config: Path
+    log: Path
+
+    @property
+    def driver(self):
+        return self.browser.driver
+
+    @property
+    def name(self) -> str:
+        return self.browser.name
+
+    def set_fault(
+        self, kill: int = 0, kill_actions: tuple[str, ...] = ("solve",), delay_s: float = 0.0
+    ) -> None:
+        self.config.write_text(
+            json.dumps({"kill": kill, "kill_actions": list(kill_actions), "delay_s": delay_s})
+        )
+
+    def events(self, since: int = 0) -> list[dict]:
+        """The wrappers' events (one JSON object per line), from the `since`-th on."""
+        if not self.log.exists():
+            return []
+        lines = self.log.read_text().splitlines()
+        return [json.loads(line) for line in lines[since:] if line.endswith("}")]
+
+    def mark(self) -> int:
+        return len(self.events())
+
+
+def register_behind_wrapper(home: Path, browser: str, passthrough: bool) -> tuple[Path, Path]:
+    """`decaptcha-host --install --browser NAME` in `home`, then the manifest's path is swapped
+    for a launcher of the fault wrapper around that same bundle. Returns (config, log)."""
+    env = browsers.private_env(home)
+    out = subprocess.run(
+        [str(HOST_EXE), "--install", "--browser", browser], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    manifests = list(home.rglob(MANIFEST_NAME))
+    assert len(manifests) == 1, f"--install wrote {manifests}"
+    config, log = home / "fault.json", home / "fault-events.jsonl"
+    config.write_text("{}")
+    command = [sys.executable, "-I", str(FAULTY_HOST)]
+    command += ["--real", str(HOST_EXE), "--config", str(config), "--log", str(log)]
+    command += ["--pass"] if passthrough else []
+    launcher = home / "faulty-host.sh"
+    launcher.write_text(f'#!/bin/sh\nexec {shlex.join(command)} -- "$@"\n')
+    launcher.chmod(0o700)
+    body = json.loads(manifests[0].read_text())
+    assert Path(body["path"]).resolve() == HOST_EXE.resolve()  # what --install registered
+    body["path"] = str(launcher)
+    manifests[0].write_text(json.dumps(body))
+    return config, log
+
+
+def start(
+    name: str, home: Path, port: int, replica_state: replica.State, passthrough: bool = False
+) -> Faulty:
+    need(HOST_EXE.is_file(), f"no host bundle at {HOST_EXE}: run `python build.py`")
+    extension = built_extension(name)
+    manifest = json.loads((extension / "manifest.json").read_text())
+    config, log = register_behind_wrapper(home, name, passthrough)
+    return Faulty(launch(name, home, port, extension), replica_state, manifest, config, log)
+
+
+# ---------------------------------------------------------------------------- page helpers
+
+
+def js(f: Faulty, script: str, *args):
+    return f.driver.execute_script(script, *args)
+
+
+def wait_for(f: Faulty, condition: Callable, timeout: float, what: str):
+    try:
+        return WebDriverWait(f.driver, timeout, poll_frequency=0.05).until(condition)
+    except TimeoutException:
+        events = "\n".join(json.dumps(e) for e in f.events()[-12:])
+        pytest.fail(f"{f.name}: {what} within {timeout} s; last host events:\n{events}")
+
+
+def field(f: Faulty) -> dict:
+    return js(
+        f,
+        "const e = document.querySelector('[name=passwd2]');"
+        "return {value: e.value, phase: e.dataset.decaptcha || null,"
+        " seq: Number(e.dataset.decaptchaSeq || 0)};",
+    )
+
+
+def wait_outcome(f: Faulty) -> str:
+    """The first outcome the extension settles on for this page's login captcha."""
+    return wait_for(
+        f,
+        lambda _: (s := field(f))["phase"] in SETTLED and s["seq"] > 0 and s["phase"],
+        OUTCOME_TIMEOUT,
+        "no outcome for passwd2",
+    )
+
+
+def open_login(f: Faulty) -> str:
+    """Load the login page (returns at DOMContentLoaded); its pwdstr."""
+    f.driver.get(LOGIN)
+    return f.driver.find_element(By.NAME, "fnstr").get_attribute("value")
+
+
+def inputs(f: Faulty) -> list[str]:
+    """Every value the answer field had at an `input` event (the replica's page probe)."""
+    script = "return window.__e2e.inputs.filter((i) => i.name === 'passwd2').map((i) => i.value)"
+    return js(f, script)
+
+
+def of(events: list[dict], kind: str, **match) -> list[dict]:
+    return [e for e in events if e["event"] == kind and match.items() <= e.items()]
+
+
+# ---------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module", params=["chromium", "firefox"])
+def faulty(request, homes, server, state) -> Iterator[Faulty]:  # noqa: F811
+    home = homes / f"faults-{request.param}"
+    home.mkdir()
+    session = start(request.param, home, server, state)
+    yield session
+    session.browser.quit()
+
+
+@pytest.fixture
+def fault(faulty: Faulty) -> Iterator[Faulty]:
+    """The module's browser, with no fault set again after the test."""
+    yield faulty
+    faulty.set_fault()
+
+
+# ---------------------------------------------------------------------------- tests
+
+
+def test_host_killed_mid_request_reconnects_once_and_fills(fault: Faulty) -> None:
+    f = fault
+    for _ in range(ABSTAIN_RETRIES):
+        f.set_fault(kill=1)  # the next solve request kills the host
+        since = f.mark()
+        pwdstr = open_login(f)
+        phase = wait_outcome(f)
+        got, answer = field(f)["value"], f.state.login[pwdstr]
+        events = f.events(since)
+
+        [killed] = of(events, "killed")  # exactly one host died, on a solve request
+        assert killed["action"] == "solve"
+        after = events[events.index(killed) :]
+        assert len(of(after, "start")) == 1, "the extension did not reconnect exactly once"
+        resent = of(after, "request", id=killed["id"])
+        assert len(resent) == 1 and resent[0]["pid"] != killed["pid"], "not resent to a new host"
+        [reply] = of(after, "reply", id=killed["id"])
+        assert reply["ok"] is True and reply["pid"] == resent[0]["pid"]
+
+        if phase == "filled":
+            assert got == answer, f"{f.name}: filled {got!r}, the captcha says {answer!r}"
+            assert of(after, "reply", text=answer), "the field's answer is not the host's"
+            return
+        assert phase == "low-confidence" and got == "", (phase, got)
+    pytest.fail(f"{f.name}: the model abstained on {ABSTAIN_RETRIES} captchas")
+
+
+def test_host_dying_on_every_request_leaves_page_untouched_and_popup_reports(
+    fault: Faulty,
+) -> None:
+    f = fault
+    f.set_fault(kill=1000, kill_actions=("solve", "status"))
+    since = f.mark()
+    open_login(f)
+    page = f.driver.current_window_handle
+
+    def solve_given_up(_) -> list[dict] | bool:
+        killed = of(f.events(since), "killed", action="solve")
+        return len(killed) >= 2 and killed
+
+    killed = wait_for(f, solve_given_up, OUTCOME_TIMEOUT, "the host was not killed twice")
+    assert killed[0]["id"] == killed[1]["id"], "the second attempt was not the same request"
+    assert killed[0]["pid"] != killed[1]["pid"]
+
+    # The popup, as a page of its own (it follows the tab that last showed a captcha).
+    f.browser.open_tab(f.browser.popup_url(f.manifest))
+    status = f.driver.find_element(By.ID, "page-status")
+    wait_for(f, lambda _: status.get_attribute("data-phase") == "error", 15, "no error phase")
+    footer = f.driver.find_element(By.ID, "host-status")
+    wait_for(f, lambda _: footer.get_attribute("data-ok") == "false", 15, "host status not bad")
+    assert "HOST_UNAVAILABLE" in footer.text
+    assert status.text.strip(), "the popup says nothing about the page"
+    help_box = f.driver.find_element(By.ID, "host-help")
+    assert help_box.is_displayed(), "no install help for a host that keeps dying"
+    assert "HOST_UNAVAILABLE" in f.driver.find_element(By.ID, "host-error").text
+    f.driver.close()
+    f.driver.switch_to.window(page)
+
+    # Untouched: the form is exactly as parsed, before any extension could touch it.
+    assert field(f) == {"value": "", "phase": None, "seq": 0}
+    snapshot = js(f, "return window.__e2e.snapshot")
+    assert snapshot and js(f, "return document.forms[0].outerHTML") == snapshot
+    assert inputs(f) == []
+    # One retry per request, never a loop.
+    solves = of(f.events(since), "request", action="solve")
+    assert [e["id"] for e in solves] == [killed[0]["id"]] * 2
+
+
+def test_stale_answer_dropped_when_image_replaced_in_flight(fault: Faulty) -> None:
+    f = fault
+    f.set_fault(delay_s=SLOW_REPLY_S)
+    for _ in range(ABSTAIN_RETRIES):
+        since = f.mark()
+        open_login(f)
+
+        def first_solve(_, since: int = since) -> dict | bool:
+            solves = of(f.events(since), "request", action="solve")
+            return solves[0] if solves else False
+
+        old = wait_for(f, first_solve, OUTCOME_TIMEOUT, "no solve request for the first image")
+        # The request is in flight (its reply is held): the page draws a new captcha.
+        new = f.state.new_pwdstr()
+        js(f, "document.querySelector('img[src*=auth_img]').src = arguments[0]",
+           f"auth_img.php?pwdstr={new}")  # fmt: skip
+        phase = wait_outcome(f)
+        got, answer = field(f)["value"], f.state.login[new]
+        events = f.events(since)
+
+        [stale] = of(events, "reply", id=old["id"])
+        assert stale["ok"] is True, "the host did not answer the first image"
+        newer = [e for e in of(events, "request", action="solve") if e["id"] != old["id"]]
+        assert newer and events.index(newer[0]) < events.index(stale), (
+            "the image was not replaced while the first request was in flight"
+        )
+        if stale["text"] != answer:
+            assert stale["text"] not in inputs(f), f"{f.name}: the stale answer reached the field"
+        if phase == "filled":
+            assert got == answer, f"{f.name}: filled {got!r}, the new captcha says {answer!r}"
+            return
+        assert phase == "low-confidence" and got == "", (phase, got)
+    pytest.fail(f"{f.name}: the model abstained on {ABSTAIN_RETRIES} captchas")
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie waiting for init to reap it is not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def hosts_in(home: Path) -> list[int]:
+    """Live processes of the bundled host (or the wrapper) started with HOME=`home`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        ours = HOST_EXE.name.encode() in cmdline or FAULTY_HOST.name.encode() in cmdline
+        if ours and f"HOME={home}".encode() in environ and running(int(proc.name)):
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.parametrize("name", ["chromium", "firefox"])
+def test_browser_closing_port_host_exits_cleanly(name, homes, server, state) -> None:  # noqa: F811
+    need(sys.platform == "linux", "reads /proc")
+    home = homes / f"close-{name}"
+    home.mkdir()
+    # Pass mode: the real host holds the browser's own pipes; the wrapper only records its exit.
+    f = start(name, home, server, state, passthrough=True)
+    try:
+        open_login(f)
+        wait_outcome(f)  # the host is up and has answered
+        [started] = of(f.events(), "start")
+        assert running(started["child"]) and not of(f.events(), "exit")
+    finally:
+        f.browser.quit()  # the browser closes the port as it exits
+
+    exited = wait_for(f, lambda _: of(f.events(), "exit"), 20, "the host did not exit")
+    assert exited[0]["child"] == started["child"]
+    assert exited[0]["code"] == 0, f"{name}: the host exited with {exited[0]['code']}"
+    wait_for(
+        f,
+        lambda _: not running(started["child"]) and not running(started["pid"]),
+        10,
+        "a host process is still running",
+    )
+    assert hosts_in(home) == [], "a host process was left running"
