@@ -123,16 +123,16 @@ def latency(live: Live, field: str, answer: str) -> float | None:
     )
 
 
-def open_login(live: Live, english: bool = False) -> str:
-    live.driver.get(LOGIN + ("index.php?lang=english" if english else ""))
+def open_login(live: Live, url: str) -> str:
+    live.driver.get(url)
     return live.driver.find_element(By.NAME, "fnstr").get_attribute("value")
 
 
-def solve_login(live: Live, english: bool = False) -> tuple[str, str, float | None]:
+def solve_login(live: Live, url: str = LOGIN) -> tuple[str, str, float | None]:
     """Load the login page until the extension fills it (it may abstain a few times, never
     be wrong); returns (pwdstr, answer, ms from image load to fill)."""
     for _ in range(ABSTAIN_RETRIES):
-        pwdstr = open_login(live, english)
+        pwdstr = open_login(live, url)
         answer = live.state.login[pwdstr]
         phase = wait_outcome(live, "passwd2")
         got = value(live, "passwd2")
@@ -228,8 +228,15 @@ def test_login_filled_cold_then_warm(live: Live, timings: Timings) -> None:  # n
     assert len(live.state.posts) == before, "the form was submitted without the option"
 
 
-def test_english_login_page_filled(live: Live) -> None:
-    solve_login(live, english=True)
+@pytest.mark.parametrize(
+    "url",
+    [
+        LOGIN + "index.php?lang=english",  # English page: its first link is the audio link
+        "https://ccxp.nthu.edu.tw/ccxp/INQUIRE/index.php",  # the bare host, no www.
+    ],
+)
+def test_login_page_variants_filled(live: Live, url: str) -> None:
+    solve_login(live, url)
 
 
 def test_course_captcha_filled(live: Live) -> None:
