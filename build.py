@@ -176,19 +176,9 @@ def host_present() -> bool:
 
 def build_host(python: Path, force: bool = False) -> Path:
     """PyInstaller one-folder bundle of `python -m host`, with models/ inside."""
-    inputs = [REPO / "host", REPO / "models", Path(__file__).resolve(), runtime_requirements()]
-    stamp = WORK / "host.stamp"
-    want = fingerprint(inputs)
-    if not force and HOST_EXE.is_file() and stamp.is_file() and stamp.read_text() == want:
-        say(f"host bundle up to date: {HOST_DIR.relative_to(REPO)}")
-        return HOST_EXE
     spec_dir = WORK / "pyinstaller"
-    spec_dir.mkdir(parents=True, exist_ok=True)
     # An entry script rather than host/__main__.py itself, so `host` stays a package inside.
     entry = spec_dir / "decaptcha_host.py"
-    entry.write_text(
-        "import runpy\n\nrunpy.run_module('host', run_name='__main__', alter_sys=True)\n"
-    )
     models = REPO / "models"
     data = [f for f in sorted(models.glob("*.tflite"))] + [models / "models.json"]
     args: list[str | Path] = [
@@ -205,6 +195,17 @@ def build_host(python: Path, force: bool = False) -> Path:
             args += ["--add-data", f"{f}{os.pathsep}models"]
     for module in BUNDLE_EXCLUDES:
         args += ["--exclude-module", module]
+    # Rebuild only when the sources, the models, the requirements or these options changed.
+    stamp = WORK / "host.stamp"
+    inputs = [REPO / "host", REPO / "models", runtime_requirements()]
+    want = fingerprint(inputs) + " " + hashlib.sha256(repr(args).encode()).hexdigest()
+    if not force and HOST_EXE.is_file() and stamp.is_file() and stamp.read_text() == want:
+        say(f"host bundle up to date: {HOST_DIR.relative_to(REPO)}")
+        return HOST_EXE
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    entry.write_text(
+        "import runpy\n\nrunpy.run_module('host', run_name='__main__', alter_sys=True)\n"
+    )
     check(args)
     if not HOST_EXE.is_file():
         raise BuildError(f"PyInstaller finished but {HOST_EXE} is missing")
@@ -281,9 +282,9 @@ def cmd_build(args: list[str]) -> int:
     return 0 if install_ok and sample_ok else 1
 
 
-def read_sample(python: Path, exe: Path) -> bool:
+def read_sample(python: Path, exe: Path, sample: Path | None = None) -> bool:
     """Write a synthetic captcha with training/synth.py and read it with the bundled host."""
-    sample = DIST / "sample-ais6.png"
+    sample = sample or DIST / "sample-ais6.png"
     # The venv has numpy and pillow, all that training/synth.py needs (not TensorFlow).
     code = (
         "import sys, pathlib, numpy; from training import synth; "
@@ -300,7 +301,7 @@ def read_sample(python: Path, exe: Path) -> bool:
         say(f"could not write a sample captcha: {proc.stderr.strip().splitlines()[-1:]}")
         return False
     answer = proc.stdout.strip()
-    say(f"reading {sample.relative_to(REPO)} (drawn with answer {answer}) with the bundled host")
+    say(f"reading {sample} (drawn with answer {answer}) with the bundled host")
     read = subprocess.run([str(exe), "--test", str(sample)], capture_output=True, text=True)
     print(read.stdout, end="", flush=True)
     if read.returncode != 0:

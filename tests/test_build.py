@@ -131,3 +131,11 @@ def test_build_py_uses_only_the_standard_library() -> None:
         elif isinstance(node, ast.ImportFrom) and node.level == 0:
             names.add(node.module.split(".")[0])
     assert names - {"__future__"} <= set(sys.stdlib_module_names)
+
+
+def test_bundled_host_reads_the_build_sample(bundle: Path, tmp_path: Path) -> None:
+    # The check `python build.py` ends with: a synthetic captcha read by the bundle.
+    python = build.venv_python(build.VENV)
+    need(python.is_file(), "no .venv: run `python build.py`")
+    assert build.read_sample(python, build.HOST_EXE, tmp_path / "sample.png")
+    assert (tmp_path / "sample.png").stat().st_size > 0
