@@ -57,6 +57,10 @@ def built_extension(name: str) -> Path:
 
 def launch(name: str, home: Path, port: int, extension: Path | None) -> browsers.Browser:
     need_browser(name)
+    if name == "firefox" and extension is not None:
+        # Install what Firefox users get: the built zip (dist/firefox/ holds the same files).
+        extension = DIST / "nthu-ais-decaptcha-firefox.zip"
+        need(extension.is_file(), f"no {extension}: run `python build.py`")
     start = browsers.chromium if name == "chromium" else browsers.firefox
     return start(home, extension, port)
 
