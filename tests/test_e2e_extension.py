@@ -44,6 +44,7 @@ COURSE = BASE + replica.COURSE_PAGE
 SETTLED = {"filled", "low-confidence", "kept-user-input"}
 OUTCOME_TIMEOUT = 45  # seconds; a cold host loads its models first
 ABSTAIN_RETRIES = 3
+SLOW_IMAGE_S = 3.0  # a slow captcha image: time for the test to type first, even on a busy box
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -121,6 +122,10 @@ def latency(live: Live, field: str, answer: str) -> float | None:
         field,
         answer,
     )
+
+
+def captcha_loaded(live: Live) -> bool:
+    return bool(js(live, "return window.__e2e.loads.some((l) => l.src.includes('auth_img'))"))
 
 
 def open_login(live: Live, url: str) -> str:
@@ -261,9 +266,10 @@ def test_new_image_is_solved_again(live: Live) -> None:
 
 
 def test_user_text_is_not_overwritten(live: Live, normal_server) -> None:
-    live.state.image_delay = 1.5  # time to type before the captcha arrives
+    live.state.image_delay = SLOW_IMAGE_S  # time to type before the captcha arrives
     live.driver.get(LOGIN)  # returns at DOMContentLoaded (page load strategy "eager")
     live.driver.find_element(By.NAME, "passwd2").send_keys("12")
+    assert not captcha_loaded(live), "the image arrived before the test could type"
     phase = wait_outcome(live, "passwd2")
     assert phase in {"kept-user-input", "low-confidence"}
     assert value(live, "passwd2") == "12"
@@ -306,11 +312,14 @@ def test_popup_resolve_fills_fresh_answer(live: Live) -> None:
 
 def test_no_submit_unless_option_on(live: Live, normal_server) -> None:
     def login_with_credentials() -> str:
-        live.state.image_delay = 1.5  # the user (or password manager) fills ID and password first
+        live.state.image_delay = (
+            SLOW_IMAGE_S  # the user (or password manager) fills ID and password first
+        )
         live.driver.get(LOGIN)  # returns at DOMContentLoaded, before the slow image
         pwdstr = live.driver.find_element(By.NAME, "fnstr").get_attribute("value")
         live.driver.find_element(By.NAME, "account").send_keys("109000000")
         live.driver.find_element(By.NAME, "passwd").send_keys("not-a-real-password")
+        assert not captcha_loaded(live), "the image arrived before the test could type"
         return pwdstr
 
     # Off (the default): filled, never submitted.
