@@ -108,10 +108,11 @@ def digest(files: list[Path], extra: list[str]) -> str:
 def ensure_venv(folder: Path, requirement_files: list[Path], packages: list[str]) -> Path:
     """Create `folder` as a venv holding the given requirements; skip when nothing changed."""
     files = [f for f in requirement_files if f.is_file()]
-    stamp = folder / ".decaptcha-stamp"
     want = digest(files, packages)
+    # One stamp per requirement set, so `build` and `test` (a superset) do not undo each other.
+    stamp = folder / f".decaptcha-stamp-{want[:16]}"
     python = venv_python(folder)
-    if python.is_file() and stamp.is_file() and stamp.read_text() == want:
+    if python.is_file() and stamp.is_file():
         return python
     if not python.is_file():
         say(f"creating {folder.name}/")
