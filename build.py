@@ -210,27 +210,28 @@ def build_host(python: Path, force: bool = False) -> Path:
     check(args)
     if not HOST_EXE.is_file():
         raise BuildError(f"PyInstaller finished but {HOST_EXE} is missing")
-    strip_debug_info(HOST_DIR)
+    strip_symbols(HOST_DIR)
     stamp.write_text(want)
     return HOST_EXE
 
 
-def strip_debug_info(bundle: Path) -> None:
+def strip_symbols(bundle: Path) -> None:
     """Drop symbols the loader does not need from the bundle's shared libraries.
 
-    Not PyInstaller's --strip: that also strips the libraries auditwheel/delocate vendored
-    into `*.libs` / `.dylibs` folders, and the stripped OpenBLAS no longer loads
+    Not PyInstaller's --strip: that also strips the libraries auditwheel vendored into
+    `*.libs` folders, and the stripped OpenBLAS no longer loads
     ("ELF load command address/offset not page-aligned").
     """
     strip = shutil.which("strip")
-    if IS_WINDOWS or strip is None:
+    # Linux only: on macOS stripping would void the code signatures PyInstaller made (arm64
+    # refuses to load such libraries), and Windows has no strip.
+    if not sys.platform.startswith("linux") or strip is None:
         return
     for lib in bundle.rglob("*"):
-        vendored = any(p.endswith(".libs") or p == ".dylibs" for p in lib.parent.parts)
-        is_lib = lib.suffix in {".so", ".dylib"} or ".so." in lib.name
+        vendored = any(p.endswith(".libs") for p in lib.parent.parts)
+        is_lib = lib.suffix == ".so" or ".so." in lib.name
         if is_lib and not vendored and lib.is_file() and not lib.is_symlink():
-            flags = ["-S"] if sys.platform == "darwin" else ["--strip-unneeded"]
-            subprocess.run([strip, *flags, str(lib)], capture_output=True)
+            subprocess.run([strip, "--strip-unneeded", str(lib)], capture_output=True)
 
 
 # ---------------------------------------------------------------------------- the extension
