@@ -335,6 +335,8 @@ def summary(zips: dict[str, Path], install_ok: bool, sample_ok: bool, seconds: f
 
 def cmd_test(args: list[str]) -> int:
     check_python()
+    if sys.version_info[:2] > (3, 13):
+        raise BuildError("the test suite needs Python 3.11 to 3.13 (TensorFlow 2.21 for training)")
     failures: list[str] = []
     files = [
         runtime_requirements(),
