@@ -46,7 +46,6 @@ MANIFEST_NAME = "nthu_ais_decaptcha.json"
 SETTLED = {"filled", "low-confidence", "kept-user-input"}
 OUTCOME_TIMEOUT = 45  # seconds; a cold host loads its models first
 ABSTAIN_RETRIES = 3  # the model may abstain (field left empty) on a captcha; never be wrong
-SLOW_REPLY_S = 2.5  # the slow host holds each solve reply this long
 
 
 # ---------------------------------------------------------------------------- the faulty host
@@ -71,10 +70,11 @@ class Faulty:
         return self.browser.name
 
     def set_fault(
-        self, kill: int = 0, kill_actions: tuple[str, ...] = ("solve",), delay_s: float = 0.0
+        self, kill: int = 0, kill_actions: tuple[str, ...] = ("solve",), hold: int = 0
     ) -> None:
+        """See tests/e2e/faulty_host.py: `kill` requests die, `hold` solve replies wait."""
         self.config.write_text(
-            json.dumps({"kill": kill, "kill_actions": list(kill_actions), "delay_s": delay_s})
+            json.dumps({"kill": kill, "kill_actions": list(kill_actions), "hold": hold})
         )
 
     def events(self, since: int = 0) -> list[dict]:
@@ -265,8 +265,9 @@ def test_host_dying_on_every_request_leaves_page_untouched_and_popup_reports(
 
 def test_stale_answer_dropped_when_image_replaced_in_flight(fault: Faulty) -> None:
     f = fault
-    f.set_fault(delay_s=SLOW_REPLY_S)
     for _ in range(ABSTAIN_RETRIES):
+        # The next solve reply waits until the page has asked again: a slow host.
+        f.set_fault(hold=1)
         since = f.mark()
         open_login(f)
 
@@ -284,7 +285,7 @@ def test_stale_answer_dropped_when_image_replaced_in_flight(fault: Faulty) -> No
         events = f.events(since)
 
         [stale] = of(events, "reply", id=old["id"])
-        assert stale["ok"] is True, "the host did not answer the first image"
+        assert stale["ok"] is True and stale["held"], "the host did not answer the first image"
         newer = [e for e in of(events, "request", action="solve") if e["id"] != old["id"]]
         assert newer and events.index(newer[0]) < events.index(stale), (
             "the image was not replaced while the first request was in flight"

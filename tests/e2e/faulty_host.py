@@ -7,7 +7,8 @@ with the same arguments (so the caller check still applies) and sits on the pipe
   proxy mode (default): every frame passes through, and the fault in the config file applies:
     kill N         the next N request frames of `kill_actions` reach the real host, which is then
                    SIGKILLed (and this wrapper exits 70) before any reply: a host dying mid-request
-    delay_s S      each `solve` reply is held S seconds before it is passed on: a slow host
+    hold N         the next N `solve` replies are held until a newer `solve` request has come in
+                   (at most HOLD_MAX_S): a slow host, answering after the page moved on
   pass mode (`--pass`): no proxy at all, the real host reads and writes the browser's own pipes;
     this wrapper only waits for it and records its exit code.
 
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 KILLED_EXIT = 70  # the wrapper's exit code after a simulated crash
+HOLD_MAX_S = 20.0  # a held reply goes out after this long anyway
 
 
 class Recorder:
@@ -81,37 +83,40 @@ def parse(payload: bytes) -> dict:
     return message if isinstance(message, dict) else {}
 
 
-def take_kill(config: Path, action: str | None) -> bool:
-    """Whether this request dies; spends one unit of the `kill` budget if so (file-locked)."""
+def spend(config: Path, budget: str, action: str | None) -> bool:
+    """Whether the fault `budget` ("kill" or "hold") applies to a frame of `action`; if so,
+    one unit of it is spent (under a file lock: the config outlives each wrapper)."""
     with config.open("r+") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
         settings = json.load(f)
-        if settings.get("kill", 0) <= 0 or action not in settings.get("kill_actions", ["solve"]):
+        actions = settings.get("kill_actions", ["solve"]) if budget == "kill" else ["solve"]
+        if settings.get(budget, 0) <= 0 or action not in actions:
             return False
-        settings["kill"] -= 1
+        settings[budget] -= 1
         f.seek(0)
         f.truncate()
         json.dump(settings, f)
         return True
 
 
-def delay_of(config: Path) -> float:
-    return float(json.loads(config.read_text()).get("delay_s", 0))
-
-
 def proxy(real: list[str], config: Path, record: Recorder) -> int:
     child = subprocess.Popen(real, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     record("start", mode="proxy", child=child.pid, argv=real[1:])
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    actions: dict[str, str | None] = {}  # request id -> action, to know which replies to hold
+    # request id -> (action, how many solve requests had come in with it): which replies to hold
+    requests: dict[str, tuple[str | None, int]] = {}
+    solves = [0]
+    arrived = threading.Condition()
     write_lock = threading.Lock()
 
     def replies() -> None:
         while (payload := read_frame(child.stdout)) is not None:
             reply = parse(payload)
-            rid = json.dumps(reply.get("id"))
-            if actions.get(rid) == "solve" and (delay := delay_of(config)) > 0:
-                time.sleep(delay)
+            action, nth = requests.get(json.dumps(reply.get("id")), (None, 0))
+            held = spend(config, "hold", action)
+            if held:
+                with arrived:
+                    arrived.wait_for(lambda nth=nth: solves[0] > nth, HOLD_MAX_S)
             result, error = reply.get("result") or {}, reply.get("error") or {}
             with write_lock:
                 stdout.write(frame(payload))
@@ -122,6 +127,7 @@ def proxy(real: list[str], config: Path, record: Recorder) -> int:
                 ok=reply.get("ok"),
                 text=result.get("text"),
                 code=error.get("code"),
+                held=held,
             )
 
     forwarder = threading.Thread(target=replies, daemon=True)
@@ -129,9 +135,12 @@ def proxy(real: list[str], config: Path, record: Recorder) -> int:
     while (payload := read_frame(stdin)) is not None:
         request = parse(payload)
         action = request.get("action")
-        actions[json.dumps(request.get("id"))] = action
-        record("request", id=request.get("id"), action=action)
-        if not take_kill(config, action):
+        record("request", id=request.get("id"), action=action)  # before any reply it releases
+        with arrived:
+            solves[0] += action == "solve"
+            requests[json.dumps(request.get("id"))] = (action, solves[0])
+            arrived.notify_all()
+        if not spend(config, "kill", action):
             child.stdin.write(frame(payload))
             child.stdin.flush()
             continue
