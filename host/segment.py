@@ -199,9 +199,14 @@ class _Parts:
     def update(self) -> None:
         """Renumber ids 0..K-1 and recompute count, bounding box and colour per component."""
         on = self.ids >= 0
-        ys, xs = np.nonzero(on)
-        uniq, compact = np.unique(self.ids[on], return_inverse=True)
-        k = len(uniq)
+        flat = np.flatnonzero(on)  # row-major, like np.nonzero
+        ys, xs = np.divmod(flat, self.ids.shape[1])
+        ids = self.ids.reshape(-1)[flat]
+        # renumber by rank (what np.unique would give) with a table instead of a sort
+        present = np.zeros(int(ids.max()) + 1 if len(ids) else 1, bool)
+        present[ids] = True
+        compact = (np.cumsum(present) - 1)[ids]
+        k = int(present.sum())
         self.ids[on] = compact
         self.k = k
         self.n = np.bincount(compact, minlength=k)
@@ -213,8 +218,11 @@ class _Parts:
         np.minimum.at(self.y0, compact, ys)
         np.maximum.at(self.x1, compact, xs)
         np.maximum.at(self.y1, compact, ys)
-        _, first = np.unique(compact, return_index=True)
-        self.seed = self.label[on][first]  # the digit colour of each component (its first pixel)
+        first = np.full(k, len(flat))
+        np.minimum.at(first, compact, np.arange(len(flat)))
+        self.seed = self.label.reshape(-1)[
+            flat[first]
+        ]  # each component's colour: its first pixel's
         ink_ = self.ink[on]
         colour = np.stack([np.bincount(compact, ink_[:, c], k) for c in range(3)], axis=1)
         self.colour = colour / np.maximum(np.linalg.norm(colour, axis=1, keepdims=True), 1e-6)
@@ -359,11 +367,12 @@ def crops(parts: _Parts) -> np.ndarray:
         label = parts.label[y0:y1, x0:x1]
         # grow by two pixels into unclaimed ink of the same colour: the antialiased rim
         free = (ids < 0) & (label >= 0)
+        joins = [(a, b, free[a] & (label[a] == label[b])) for a, b in _RIM]
         grown = mine
         for _ in range(2):
             step = grown.copy()
-            for a, b in _RIM:
-                step[a] |= grown[b] & free[a] & (label[a] == label[b])
+            for a, b, join in joins:
+                step[a] |= grown[b] & join
             grown = step
         own = ink_ * grown
         # a pale digit is a dark colour thinly blended with white: scale its ink to peak at 1
