@@ -16,6 +16,7 @@ from training import synth
 
 SCALE = 4
 FONT = ImageFont.truetype(str(synth.FONTS / synth.FONT_FILES[0]), 24 * SCALE)
+BOLD = ImageFont.truetype(str(synth.FONTS / synth.FONT_FILES[1]), 24 * SCALE)
 
 
 def draw(
@@ -25,6 +26,7 @@ def draw(
     size: tuple[int, int] = (104, 32),
     asterisks: int = 10,
     seed: int = 0,
+    font: ImageFont.FreeTypeFont = FONT,
 ) -> np.ndarray:
     """A captcha with known digit colours and left edges (pixels), pastel asterisks on top."""
     rng = np.random.default_rng(seed)
@@ -32,8 +34,8 @@ def draw(
     canvas = Image.new("RGB", (w * SCALE, h * SCALE), (255, 255, 255))
     pen = ImageDraw.Draw(canvas)
     for digit, colour, left in zip(text, colours, lefts, strict=True):
-        x0, y0, _, _ = FONT.getbbox(digit)
-        pen.text((left * SCALE - x0, 6 * SCALE - y0), digit, fill=colour, font=FONT)
+        x0, y0, _, _ = font.getbbox(digit)
+        pen.text((left * SCALE - x0, 6 * SCALE - y0), digit, fill=colour, font=font)
     for _ in range(asterisks):
         cx, cy = rng.uniform(0, w * SCALE), rng.uniform(0, h * SCALE)
         colour = tuple(int(c) for c in rng.integers(165, 256, 3))
@@ -90,6 +92,26 @@ def test_a_digit_cut_by_noise_is_one_digit() -> None:
     order = parts.order()
     for i, c in enumerate(order):
         assert parts.colour[c] @ direction(COLOURS[i]) > 0.98
+
+
+def test_a_digit_cut_across_is_one_digit() -> None:
+    rgb = draw("858", COLOURS[:3], [2, 15, 28], size=(42, 30), asterisks=0)
+    rgb[14:16, 14:28] = 255  # a white band across the middle digit: a top and a bottom piece
+    parts = segment.find_digits(rgb, 3)
+    assert parts is not None
+    for i, c in enumerate(parts.order()):
+        assert parts.colour[c] @ direction(COLOURS[i]) > 0.98
+
+
+def test_a_pale_grey_digit_is_a_digit() -> None:
+    """Real captchas have grey digits (~155, 155, 155): paler than ink, darker than noise."""
+    colours = [(20, 20, 20), (155, 155, 155), (20, 20, 160)]
+    rgb = draw("404", colours, [2, 18, 34], size=(52, 30), font=BOLD)  # real strokes are ~2 px
+    parts = segment.find_digits(rgb, 3)
+    assert parts is not None
+    grey = parts.order()[1]
+    assert abs(int(parts.x0[grey]) - 18) <= 2 and parts.x1[grey] - parts.x0[grey] >= 8
+    assert parts.colour[grey] @ direction(colours[1]) > 0.99
 
 
 @pytest.mark.parametrize("kind", ["ais6", "ais3"])
