@@ -205,3 +205,17 @@ def test_auto_on_the_real_validation_split(solver: Solver, kind: str, real_data:
     print(f"auto {kind}: {len(val) - len(wrong)}/{len(val)}, disagreements {disagree}, {wrong}")
     assert 1 - len(wrong) / len(val) >= 0.999, wrong
     assert confident_wrong == 0, wrong
+
+
+@pytest.mark.real_data
+def test_real_renderings_of_one_captcha_are_voted(solver: Solver, real_data: Path) -> None:
+    """The 100 renderings of 180467, eight at a time as the extension sends them."""
+    from host.imageio import decode_png
+
+    renders = sorted((real_data / "ais6").glob("180467_*.png"))
+    need(len(renders) >= 8, "no repeated renderings of 180467")
+    images = [decode_png(p.read_bytes()) for p in renders]
+    for start in range(0, len(images) - 7, 8):
+        answer = solver.solve(images[start : start + 8], None, "auto")
+        assert answer.text == "180467" and answer.renderings == 8
+        assert answer.confidence > 0.9
