@@ -95,11 +95,14 @@ class Solver:
                     self._models[name]["error"] = why
                     continue
                 try:
-                    self._readers[(method, kind.name)] = _reader_class(method)(
-                        self.models_dir, kinds=[kind]
-                    )
+                    reader = _reader_class(method)(self.models_dir, kinds=[kind])
+                    # One read now: the first invoke is slow (~50 ms, the runtime sets up its
+                    # kernels), and a model that loads but cannot run is caught here.
+                    reader.read(np.full((kind.height, kind.width, 3), 255, np.uint8), kind)
                 except Exception as exc:
                     self._models[name]["error"] = f"{type(exc).__name__}: {exc}"[:300]
+                else:
+                    self._readers[(method, kind.name)] = reader
 
     def status(self) -> dict[str, Any]:
         """Runtime name and version; per model its file and whether it loaded (or why not)."""
