@@ -48,3 +48,11 @@ def test_split_is_by_answer_and_repeats_are_validation(tmp_path: Path) -> None:
     first = [f"{i:06d}" for i in range(40) if data.is_validation(f"{i:06d}")]
     pinned = "000013 000014 000016 000019 000020 000022 000023 000026 000037 000038"
     assert first == pinned.split()
+
+
+def test_known_label_errors_are_left_out_of_training(tmp_path: Path) -> None:
+    folder = tmp_path / "ais6"
+    write_folder(folder, ["488210", "123456", "893983"])
+    kept = data.without_label_errors(data.load_folder(folder))
+    assert [s.answer for s in kept] == ["123456"]
+    assert all(len(v) == 6 and v.isdigit() for v in data.KNOWN_LABEL_ERRORS.values())

@@ -130,7 +130,13 @@ def train_kind(
     keras.utils.set_random_seed(seed)
 
     train_s, val_s = load_real(real, kind) if real and not smoke else ([], [])
-    log(f"{kind.name}: real train {len(train_s)}, real validation {len(val_s)}")
+    dropped = len(train_s)
+    train_s = dataset.without_label_errors(train_s)
+    dropped -= len(train_s)
+    log(
+        f"{kind.name}: real train {len(train_s)} ({dropped} known label errors left out),"
+        f" real validation {len(val_s)}"
+    )
     syn_x, syn_t = synthetic(kind, settings["synthetic"], seed * 1000 + 1, cache=not smoke)
     log(f"{kind.name}: {len(syn_x)} synthetic captchas ready")
 
