@@ -18,14 +18,16 @@ def time_calls(call: Callable[[object], object], inputs: list, rounds: int, warm
         raise ValueError("nothing to time")
     for i in range(warmup):
         _call_quietly(call, inputs[i % len(inputs)])
-    samples, failed = [], 0
+    samples, cpu, failed = [], [], 0
     for _ in range(rounds):
         for x in inputs:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             ok = _call_quietly(call, x)
             samples.append((time.perf_counter() - start) * 1000)
+            cpu.append((time.thread_time() - start_cpu) * 1000)
             failed += not ok
-    return {**summarize(samples), "failed": failed}
+    # CPU time of this thread: the solve's own cost, without waiting for other work.
+    return {**summarize(samples), "cpu_median": summarize(cpu)["median"], "failed": failed}
 
 
 def _call_quietly(call: Callable[[object], object], x: object) -> bool:
@@ -56,4 +58,6 @@ def solver_latency(
 def ddddocr_latency(dddd_ocr, dataset: Dataset, rounds: int, warmup: int, limit: int) -> dict:
     """ddddocr's own classification() on PNG bytes, for comparison (its default threads)."""
     pngs = [item.png for item in dataset.items[:limit]]
-    return time_calls(dddd_ocr.classify, pngs, rounds, warmup)
+    out = time_calls(dddd_ocr.classify, pngs, rounds, warmup)
+    out["cpu_median"] = None  # onnxruntime works in its own threads: this thread's time says little
+    return out

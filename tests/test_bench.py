@@ -136,6 +136,8 @@ def test_cold_start_times_hosts_and_the_python_floor(echo_host) -> None:
     assert out["echo"]["what"] == "to first answer" and out["echo"]["n"] == 2
     assert out["python -c pass"]["ratio_to_python_pass"] == pytest.approx(1.0)
     assert out["echo"]["ratio_to_python_pass"] > 0
+    if sys.platform.startswith("linux"):
+        assert out["echo"]["cpu_median"] is not None and out["python -c pass"]["cpu_median"] > 0
     with pytest.raises(RuntimeError, match="BAD_IMAGE"):
         coldstart.time_first_answer(echo_host("error"), b"png")
 
