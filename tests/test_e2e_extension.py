@@ -166,6 +166,17 @@ def open_popup(live: Live) -> str:
     return live.browser.open_tab(live.browser.popup_url(live.manifest))
 
 
+def click_resolve(live: Live, shown: str) -> None:
+    """Click Re-solve once the popup shows this page's captcha (answer `shown`)."""
+
+    def ready(d):
+        button = d.find_element(By.ID, "resolve")
+        answer = d.find_element(By.ID, "answer").text
+        return answer == shown and button.is_displayed() and button.is_enabled() and button
+
+    WebDriverWait(live.driver, 15, 0.1).until(ready).click()
+
+
 def close_popup(live: Live) -> None:
     live.driver.close()
     live.driver.switch_to.window(live.page_tab)
@@ -283,10 +294,7 @@ def test_popup_resolve_fills_fresh_answer(live: Live) -> None:
     served = len(live.state.served)
     before = seq(live, "auth_num")
     open_popup(live)
-    WebDriverWait(live.driver, 10).until(
-        lambda d: d.find_element(By.ID, "answer").text == first
-    )  # the popup shows this page's captcha
-    live.driver.find_element(By.ID, "resolve").click()
+    click_resolve(live, first)
     close_popup(live)
     phase = wait_outcome(live, "auth_num", after=before)
     assert len(live.state.served) > served, "Re-solve did not fetch a new image"
@@ -302,8 +310,7 @@ def test_popup_resolve_fills_fresh_answer(live: Live) -> None:
     served = len(live.state.served)
     before = seq(live, "passwd2")
     open_popup(live)
-    WebDriverWait(live.driver, 10).until(lambda d: d.find_element(By.ID, "resolve").is_enabled())
-    live.driver.find_element(By.ID, "resolve").click()
+    click_resolve(live, answer)
     close_popup(live)
     phase = wait_outcome(live, "passwd2", after=before)
     assert any(s.key == pwdstr for s in live.state.served[served:]), "no fresh rendering fetched"
