@@ -163,7 +163,12 @@ def solve_course(live: Live, session: str) -> str:
 def open_popup(live: Live) -> str:
     """The popup page in a tab of its own (it follows the tab that last showed a captcha)."""
     live.page_tab = live.driver.current_window_handle
-    return live.browser.open_tab(live.browser.popup_url(live.manifest))
+    handle = live.browser.open_tab(live.browser.popup_url(live.manifest))
+    # body[data-tab] is set once the popup has loaded the settings and bound its switches.
+    WebDriverWait(live.driver, 15, 0.1).until(
+        lambda _: js(live, "return document.body.hasAttribute('data-tab')")
+    )
+    return handle
 
 
 def click_resolve(live: Live, shown: str) -> None:
