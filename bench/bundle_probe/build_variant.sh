@@ -7,7 +7,7 @@ set -e
 N=$1; shift
 HERE=$(cd "$(dirname "$0")" && pwd)
 OUT=${OUT:-/tmp/bench-probe}
-PY=$(realpath "${PY:-$(command -v python)}")  # absolute: the script changes folder
+PY=${PY:-$(command -v python)}; PY=$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY")  # absolute, not resolved: a venv python is a symlink
 mkdir -p "$OUT"; cd "$OUT"
 EX=""
 for m in tensorflow keras tf_keras cv2 onnxruntime ddddocr h5py grpc pytest tkinter matplotlib scipy \
