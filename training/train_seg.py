@@ -42,8 +42,9 @@ BATCH = 128
 
 
 def load_real(folder: Path, kind: Kind) -> tuple[list[dataset.Sample], list[dataset.Sample]]:
-    """(train, validation) samples of one kind's real folder."""
-    return dataset.split(dataset.load_folder(folder / kind.name, kind.digits))
+    """(train, validation) of one kind's real folder; known label errors are not trained on."""
+    train, val = dataset.split(dataset.load_folder(folder / kind.name, kind.digits))
+    return dataset.without_label_errors(train), val
 
 
 def crops_of(images: list[np.ndarray], texts: list[str], kind: Kind) -> tuple[np.ndarray, ...]:
