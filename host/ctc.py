@@ -6,14 +6,12 @@ same input in training and in the host (parity by construction).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from host.kinds import KINDS, Kind
-from host.runtime import make_interpreter
+from host.kinds import Kind
+from host.reader import ModelReader, softmax
 
 BLANK = 10  # class index of the CTC blank; 0-9 are the digits
 CLASSES = 11
@@ -26,14 +24,6 @@ def preprocess(rgb: np.ndarray) -> np.ndarray:
     overlapping strokes better than grey levels do.
     """
     return 1.0 - rgb.astype(np.float32) / 255.0
-
-
-def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
-    """Row-wise softmax of `logits / temperature`."""
-    z = logits.astype(np.float64) / temperature
-    z -= z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 def greedy_decode(probs: np.ndarray) -> tuple[str, np.ndarray]:
@@ -67,45 +57,19 @@ def read_probs(logits: np.ndarray, kind: Kind, temperature: float) -> np.ndarray
     return rows if len(text) == kind.digits else None
 
 
-class CtcReader:
+class CtcReader(ModelReader):
     """Loads the ctc model of each kind listed in models.json; `read` as in ARCHITECTURE.md."""
 
     method = "ctc"
 
-    def __init__(self, models_dir: Path, kinds: list[Kind] | None = None) -> None:
-        """Load the model of every kind in `kinds` (default all); raise if one fails."""
-        meta = json.loads((models_dir / "models.json").read_text(encoding="utf-8"))["models"]
-        self._models: dict[str, tuple[Any, int, int, float]] = {}
-        for kind in kinds if kinds is not None else list(KINDS.values()):
-            entry = meta[f"ctc_{kind.name}"]
-            temperature = float(entry.get("calibration", {}).get("temperature", 1.0))
-            self._load(models_dir / entry["file"], kind, temperature)
-
-    @classmethod
-    def for_file(cls, path: Path, kind: Kind, temperature: float = 1.0) -> CtcReader:
-        """A reader of one .tflite file outside models.json (training compares variants)."""
-        reader = cls.__new__(cls)
-        reader._models = {}
-        reader._load(path, kind, temperature)
-        return reader
-
-    def _load(self, path: Path, kind: Kind, temperature: float) -> None:
-        interpreter = make_interpreter(path)
-        inp = interpreter.get_input_details()[0]
-        out = interpreter.get_output_details()[0]
-        if tuple(inp["shape"]) != (1, kind.height, kind.width, 3):
-            raise ValueError(f"{path.name}: input shape {inp['shape']} is not {kind}")
-        if inp["dtype"] != np.float32 or out["dtype"] != np.float32:
-            raise ValueError(f"{path.name}: input and output must be float32")
-        self._models[kind.name] = (interpreter, inp["index"], out["index"], temperature)
+    def check_shapes(self, path: Path, kind: Kind, inp: tuple, out: tuple) -> None:
+        if inp != (1, kind.height, kind.width, 3):
+            raise ValueError(f"{path.name}: input shape {list(inp)} is not {kind}")
 
     def logits(self, rgb: np.ndarray, kind: Kind) -> np.ndarray:
         """The model's raw (frames, 11) output for one image of the kind's size."""
-        interpreter, inp, out, _ = self._models[kind.name]
-        interpreter.set_tensor(inp, preprocess(rgb)[None])
-        interpreter.invoke()
-        return interpreter.get_tensor(out)[0].copy()
+        return self.invoke(preprocess(rgb)[None], kind)[0]
 
     def read(self, rgb: np.ndarray, kind: Kind) -> np.ndarray | None:
         """Per-position digit probabilities (kind.digits, 10), or None when the length is wrong."""
-        return read_probs(self.logits(rgb, kind), kind, self._models[kind.name][3])
+        return read_probs(self.logits(rgb, kind), kind, self.temperature(kind))
