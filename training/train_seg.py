@@ -25,6 +25,7 @@ from host.seg import SegReader, preprocess, softmax
 from host.segment import CROP, PLANES
 from training import data as dataset
 from training import synth
+from training.validate import quantization, read_split
 
 
 def log(message: str) -> None:
@@ -227,37 +228,6 @@ def train(
     return entries, report
 
 
-def validate(reader: SegReader, kind: Kind, samples: list[dataset.Sample]) -> dict[str, Any]:
-    """Read the real validation split with an exported model through the host's reader."""
-    misread: list[dict[str, Any]] = []
-    failed = confident = confident_wrong = 0
-    times = []
-    for s in samples:
-        rgb = decode_png(s.path.read_bytes())
-        started = time.perf_counter()
-        probs = reader.read(rgb, kind)
-        times.append(time.perf_counter() - started)
-        failed += probs is None
-        text = "".join(str(int(d)) for d in probs.argmax(axis=1)) if probs is not None else None
-        conf = float(np.prod(probs.max(axis=1))) if probs is not None else 0.0
-        if conf > 0.9:
-            confident += 1
-            confident_wrong += text != s.answer
-        if text != s.answer:
-            misread.append({"file": s.path.name, "read": text, "confidence": round(conf, 4)})
-    n = len(samples)
-    return {
-        "images": n,
-        "correct": n - len(misread),
-        "accuracy": (n - len(misread)) / n if n else float("nan"),
-        "segmentation_failed": failed,
-        "misread": misread,
-        "confident_over_0.9": confident,
-        "confident_over_0.9_wrong": confident_wrong,
-        "median_ms": float(np.median(times) * 1000) if times else float("nan"),
-    }
-
-
 def run(models_out: Path, data: Path | None, seed: int = 0, smoke: bool = False) -> dict:
     """Build both seg models into `models_out`; returns {"models": entries, "report": ...}."""
     models_out.mkdir(parents=True, exist_ok=True)
@@ -270,30 +240,22 @@ def run(models_out: Path, data: Path | None, seed: int = 0, smoke: bool = False)
         for kind in KINDS.values():
             _, val_s = load_real(data, kind)
             section = report[f"seg_{kind.name}"]
-            result = validate(SegReader(models_out, [kind]), kind, val_s)
+            result = read_split(SegReader(models_out, [kind]), kind, val_s)
             section["validation"] = result
             entries[f"seg_{kind.name}"]["validation"] = {
-                k: result[k] for k in ("images", "correct", "accuracy", "segmentation_failed")
+                **{k: result[k] for k in ("images", "correct", "accuracy")},
+                "segmentation_failed": result["unread"],
             }
             temperature = entries[f"seg_{kind.name}"]["calibration"]["temperature"]
-            section["quantization"] = {}
-            for name, path in section["variants"].items():
-                try:
-                    variant = validate(
-                        SegReader.for_file(Path(path), kind, temperature), kind, val_s
-                    )
-                except Exception as exc:
-                    section["quantization"][name] = f"does not load: {exc}"[:200]
-                    continue
-                section["quantization"][name] = {
-                    "bytes": Path(path).stat().st_size,
-                    "correct": variant["correct"],
-                    "images": variant["images"],
-                    "median_ms": round(variant["median_ms"], 3),
-                }
+            section["quantization"] = quantization(
+                section["variants"],
+                lambda path, k=kind, t=temperature: SegReader.for_file(path, k, t),
+                kind,
+                val_s,
+            )
             log(
                 f"{kind.name}: real validation {result['correct']}/{result['images']},"
-                f" {result['segmentation_failed']} not segmented,"
+                f" {result['unread']} not segmented,"
                 f" misread {[m['file'] for m in result['misread']]};"
                 f" quantization {section['quantization']}"
             )
