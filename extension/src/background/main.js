@@ -6,7 +6,7 @@ import { NativeHost } from "./native.js";
 import { solveRequest } from "./requests.js";
 import { makeSubmitGuard, memoryStore } from "./submit-guard.js";
 
-const { AUTO_SUBMIT_WINDOW_MS, HOST_NAME, MSG } = globalThis.AISDecaptcha.config;
+const { AUTO_SUBMIT_WINDOW_MS, ERRORS, HOST_NAME, MSG } = globalThis.AISDecaptcha.config;
 // Firefox has `browser` (promises); Chromium's `chrome` returns promises in MV3 too.
 const ext = globalThis.browser ?? globalThis.chrome;
 
@@ -57,7 +57,7 @@ const HANDLED = new Set([MSG.WARM, MSG.SOLVE, MSG.MAY_SUBMIT, MSG.HOST_STATUS, M
 ext.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   if (sender.id !== ext.runtime.id) return false;
   if (!HANDLED.has(msg?.type)) return false;
-  handle(msg, sender).then(sendResponse, (err) => sendResponse({ ok: false, error: { code: "INTERNAL", message: String(err) } }));
+  handle(msg, sender).then(sendResponse, (err) => sendResponse({ ok: false, error: { code: ERRORS.INTERNAL, message: String(err) } }));
   return true; // answer asynchronously
 });
 

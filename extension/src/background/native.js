@@ -8,7 +8,8 @@
 
 import "../shared/config.js";
 
-const { HOST_TIMEOUT, HOST_UNAVAILABLE, IDLE_CLOSE_MS, REQUEST_TIMEOUT_MS } = globalThis.AISDecaptcha.config;
+const { ERRORS, IDLE_CLOSE_MS, REQUEST_TIMEOUT_MS } = globalThis.AISDecaptcha.config;
+const { HOST_TIMEOUT, HOST_UNAVAILABLE } = ERRORS;
 
 const MAX_ATTEMPTS = 2; // the first try plus one reconnect
 

@@ -5,7 +5,7 @@
 (() => {
   "use strict";
   const ns = (globalThis.AISDecaptcha ??= {});
-  const { COURSE_RELOADS, CONFIDENCE_THRESHOLD, EXTRA_RENDERINGS } = ns.config;
+  const { COURSE_RELOADS, CONFIDENCE_THRESHOLD, ERRORS, EXTRA_RENDERINGS } = ns.config;
 
   /** What the controller is doing, also written to the field as data-decaptcha (see docs/EXTENSION.md). */
   const PHASE = Object.freeze({
@@ -210,7 +210,7 @@
       const force = this.#forceNext;
       this.#forceNext = false;
       this.#run(gen, { force }).catch((err) => {
-        if (gen === this.#gen) this.#setState({ phase: PHASE.ERROR, error: { code: "INTERNAL", message: String(err) } });
+        if (gen === this.#gen) this.#setState({ phase: PHASE.ERROR, error: { code: ERRORS.INTERNAL, message: String(err) } });
       });
     }
 
@@ -223,7 +223,7 @@
         try {
           image = this.#env.capture(img);
         } catch (err) {
-          this.#setState({ ...base, phase: PHASE.ERROR, error: { code: "CAPTURE", message: String(err) } });
+          this.#setState({ ...base, phase: PHASE.ERROR, error: { code: ERRORS.CAPTURE, message: String(err) } });
           return;
         }
       }
@@ -235,7 +235,7 @@
 
       let reply = await this.#solve({ image });
       if (gen !== this.#gen) return; // the image changed while we waited
-      if (!reply.ok && reply.error?.code !== "NO_ANSWER") return this.#fail(reply.error);
+      if (!reply.ok && reply.error?.code !== ERRORS.NO_ANSWER) return this.#fail(reply.error);
       let result = reply.ok ? reply.result : null;
 
       if (!isConfident(result) && this.#spec.moreImages) {
@@ -245,7 +245,7 @@
         if (more.length > 0) {
           reply = await this.#solve({ images: [image, ...more] });
           if (gen !== this.#gen) return;
-          if (!reply.ok && reply.error?.code !== "NO_ANSWER") return this.#fail(reply.error);
+          if (!reply.ok && reply.error?.code !== ERRORS.NO_ANSWER) return this.#fail(reply.error);
           if (reply.ok) result = reply.result;
         }
       }
@@ -264,10 +264,10 @@
 
     async #solve(request) {
       const reply = await this.#env.solve({ ...request, kind: this.#spec.kind, method: this.#settings.method });
-      if (!reply || typeof reply !== "object") return { ok: false, error: { code: "INTERNAL", message: "no reply" } };
+      if (!reply || typeof reply !== "object") return { ok: false, error: { code: ERRORS.INTERNAL, message: "no reply" } };
       // Only ever fill digits, exactly as many as this captcha has.
       if (reply.ok && !(typeof reply.result?.text === "string" && this.#spec.answer.test(reply.result.text))) {
-        return { ok: false, error: { code: "NO_ANSWER", message: "answer of the wrong shape" } };
+        return { ok: false, error: { code: ERRORS.NO_ANSWER, message: "answer of the wrong shape" } };
       }
       return reply;
     }
@@ -296,7 +296,7 @@
 
     #fail(error) {
       // Host missing or broken: say so in the popup, leave the page exactly as it is.
-      this.#setState({ phase: PHASE.ERROR, reason: "host", error: error ?? { code: "INTERNAL", message: "unknown" } });
+      this.#setState({ phase: PHASE.ERROR, reason: "host", error: error ?? { code: ERRORS.INTERNAL, message: "unknown" } });
     }
 
     async #maybeSubmit(result) {

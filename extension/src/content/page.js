@@ -34,7 +34,7 @@
     try {
       return await ext.runtime.sendMessage(message);
     } catch (err) {
-      return { ok: false, error: { code: "HOST_UNAVAILABLE", message: String(err?.message ?? err) } };
+      return { ok: false, error: { code: ns.config.ERRORS.HOST_UNAVAILABLE, message: String(err?.message ?? err) } };
     }
   }
 

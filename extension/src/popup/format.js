@@ -1,11 +1,14 @@
 // Pure helpers for the popup (no extension APIs), so node can test them.
+import "../shared/config.js";
+
+const { ERRORS } = globalThis.AISDecaptcha.config;
 
 /**
  * Codes meaning "the host is not there, not running, not ours or without its models", as
  * opposed to one unreadable captcha: (re)installing is the fix. NOT_ALLOWED: the installed
  * host does not list this extension's id.
  */
-const HOST_DOWN = new Set(["HOST_UNAVAILABLE", "HOST_TIMEOUT", "MODEL_ERROR", "NOT_ALLOWED", "INTERNAL"]);
+const HOST_DOWN = new Set([ERRORS.HOST_UNAVAILABLE, ERRORS.HOST_TIMEOUT, ERRORS.MODEL_ERROR, ERRORS.NOT_ALLOWED, ERRORS.INTERNAL]);
 
 /** Whether an error (from a reply or a page state) means the user must (re)install the host. */
 export function needsInstallHelp(error) {
@@ -28,7 +31,7 @@ export function installCommands(os) {
  * when the host runs but some model did not load (`ready: false`); null when all is well.
  */
 export function statusProblem(reply) {
-  if (!reply?.ok) return reply?.error ?? { code: "HOST_UNAVAILABLE", message: "no reply" };
+  if (!reply?.ok) return reply?.error ?? { code: ERRORS.HOST_UNAVAILABLE, message: "no reply" };
   const result = reply.result ?? {};
   if (result.ready !== false) return null;
   const models = result.models ?? {};
@@ -37,7 +40,7 @@ export function statusProblem(reply) {
     : Object.entries(models)
         .filter(([, m]) => m && m.loaded === false)
         .map(([name, m]) => `${name}: ${m.error ?? "not loaded"}`);
-  return { code: "MODEL_ERROR", message: broken.join("; ") || "models not loaded" };
+  return { code: ERRORS.MODEL_ERROR, message: broken.join("; ") || "models not loaded" };
 }
 
 /** Message key for the page state's phase. */

@@ -15,7 +15,7 @@ import {
 } from "./format.js";
 
 const ext = globalThis.browser ?? globalThis.chrome;
-const { MSG } = globalThis.AISDecaptcha.config;
+const { ERRORS, MSG } = globalThis.AISDecaptcha.config;
 const { loadSettings } = globalThis.AISDecaptcha.settings;
 const $ = (id) => document.getElementById(id);
 const t = (key, subs) => ext.i18n.getMessage(key, subs) || key;
@@ -79,7 +79,7 @@ async function showHostHelp(error) {
   const cmd = installCommands(os);
   $("install-command").textContent = cmd.install;
   $("register-command").textContent = cmd.register;
-  const broken = error.code === "MODEL_ERROR" || error.code === "INTERNAL";
+  const broken = error.code === ERRORS.MODEL_ERROR || error.code === ERRORS.INTERNAL;
   $("host-help-title").textContent = t(broken ? "hostBrokenTitle" : "hostMissingTitle");
   $("host-error").textContent = `${t("hostError")}: ${error.code} — ${error.message ?? ""}`;
   $("host-help").hidden = false;
@@ -89,7 +89,7 @@ async function checkHost() {
   const footer = $("host-status");
   const reply = await ext.runtime.sendMessage({ type: MSG.HOST_STATUS }).catch((e) => ({
     ok: false,
-    error: { code: "HOST_UNAVAILABLE", message: String(e?.message ?? e) },
+    error: { code: ERRORS.HOST_UNAVAILABLE, message: String(e?.message ?? e) },
   }));
   const problem = statusProblem(reply);
   if (!problem) {

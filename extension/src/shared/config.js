@@ -51,8 +51,40 @@
       RESOLVE: "decaptcha:resolve",
     }),
 
-    /** Error codes the extension itself uses when the host cannot answer (not host codes). */
-    HOST_UNAVAILABLE: "HOST_UNAVAILABLE",
-    HOST_TIMEOUT: "HOST_TIMEOUT",
+    /** Protocol version this extension speaks (host/protocol.py PROTOCOL_VERSION). */
+    PROTOCOL_VERSION: 1,
+
+    /** Most renderings one solve request may carry (host/limits.py MAX_IMAGES). */
+    MAX_IMAGES: 8,
+
+    /** The captcha kinds and their native image sizes (host/kinds.py KINDS). */
+    KINDS: Object.freeze({
+      ais6: Object.freeze({ digits: 6, width: 104, height: 32 }),
+      ais3: Object.freeze({ digits: 3, width: 42, height: 30 }),
+    }),
+
+    /**
+     * Every error code, by name. The host's codes are host/errors.py Code (PROTOCOL.md's
+     * table); the last three are the extension's own: the host could not be reached, did not
+     * answer in time, or the page's image could not be captured.
+     */
+    ERRORS: Object.freeze({
+      BAD_JSON: "BAD_JSON",
+      BAD_REQUEST: "BAD_REQUEST",
+      UNKNOWN_ACTION: "UNKNOWN_ACTION",
+      UNSUPPORTED_VERSION: "UNSUPPORTED_VERSION",
+      BAD_IMAGE: "BAD_IMAGE",
+      IMAGE_TOO_LARGE: "IMAGE_TOO_LARGE",
+      BAD_SIZE: "BAD_SIZE",
+      NO_ANSWER: "NO_ANSWER",
+      MODEL_ERROR: "MODEL_ERROR",
+      FRAME_TOO_LARGE: "FRAME_TOO_LARGE",
+      TIMEOUT: "TIMEOUT",
+      NOT_ALLOWED: "NOT_ALLOWED",
+      INTERNAL: "INTERNAL",
+      HOST_UNAVAILABLE: "HOST_UNAVAILABLE",
+      HOST_TIMEOUT: "HOST_TIMEOUT",
+      CAPTURE: "CAPTURE",
+    }),
   });
 })();
