@@ -19,7 +19,7 @@ from typing import Any
 import host
 from host import caller as callers
 from host import limits, log, paths, protocol, registry
-from host.errors import HostError
+from host.errors import Code, HostError
 from host.kinds import KINDS
 
 
@@ -144,7 +144,7 @@ def cmd_test(files: list[Path], method: str, kind: str | None, as_json: bool) ->
             rgb = imageio.decode_png(path.read_bytes())
             result = solver.solve([rgb], kind, method).to_dict()
         except OSError as exc:
-            error = HostError("BAD_IMAGE", f"cannot read the file: {exc.strerror or exc}")
+            error = HostError(Code.BAD_IMAGE, f"cannot read the file: {exc.strerror or exc}")
         except HostError as exc:
             error = exc
         else:

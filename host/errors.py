@@ -13,6 +13,7 @@ class Code(StrEnum):
     BAD_REQUEST = "BAD_REQUEST"
     UNKNOWN_ACTION = "UNKNOWN_ACTION"
     UNSUPPORTED_VERSION = "UNSUPPORTED_VERSION"
+    BAD_BASE64 = "BAD_BASE64"
     BAD_IMAGE = "BAD_IMAGE"
     IMAGE_TOO_LARGE = "IMAGE_TOO_LARGE"
     BAD_SIZE = "BAD_SIZE"
@@ -30,7 +31,7 @@ EXTENSION_CODES = ("HOST_UNAVAILABLE", "HOST_TIMEOUT", "CAPTURE")
 
 
 class HostError(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: Code, message: str) -> None:
         super().__init__(f"{code}: {message}")
         self.code = str(code)
         self.message = message

@@ -19,7 +19,7 @@ import zlib
 import numpy as np
 from PIL import Image
 
-from host.errors import HostError
+from host.errors import Code, HostError
 from host.limits import MAX_IMAGE_BYTES, MAX_PIXELS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -33,40 +33,42 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 def decode_base64(text: str, limit: int = MAX_IMAGE_BYTES) -> bytes:
     """The bytes of a base64 string or a `data:image/png;base64,` URL, at most `limit` of them."""
     if not isinstance(text, str):
-        raise HostError("BAD_REQUEST", "an image must be a string")
+        raise HostError(Code.BAD_REQUEST, "an image must be a string")
     match = _DATA_URL.match(text[:200])
     if match:
         mime, params = match.group(1).strip().lower(), match.group(2).lower()
         if mime != "image/png":
-            raise HostError("BAD_IMAGE", f"data URL of type {mime[:40]!r}; only image/png is read")
+            raise HostError(
+                Code.BAD_IMAGE, f"data URL of type {mime[:40]!r}; only image/png is read"
+            )
         if ";base64" not in params:
-            raise HostError("BAD_BASE64", "data URL is not base64-encoded")
+            raise HostError(Code.BAD_BASE64, "data URL is not base64-encoded")
         text = text[match.end() :]
     # Check the length before decoding: 4 characters carry 3 bytes.
     if len(text) > (limit + 2) // 3 * 4:
-        raise HostError("IMAGE_TOO_LARGE", f"image is over the limit of {limit} bytes")
+        raise HostError(Code.IMAGE_TOO_LARGE, f"image is over the limit of {limit} bytes")
     if len(text) % 4:
         text += "=" * (-len(text) % 4)  # tolerate missing padding, as browsers' atob does
     try:
         data = base64.b64decode(text, validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise HostError("BAD_BASE64", f"image is not valid base64: {exc}") from exc
+        raise HostError(Code.BAD_BASE64, f"image is not valid base64: {exc}") from exc
     if not data:
-        raise HostError("BAD_IMAGE", "image is empty")
+        raise HostError(Code.BAD_IMAGE, "image is empty")
     if len(data) > limit:
-        raise HostError("IMAGE_TOO_LARGE", f"image is over the limit of {limit} bytes")
+        raise HostError(Code.IMAGE_TOO_LARGE, f"image is over the limit of {limit} bytes")
     return data
 
 
 def png_size(data: bytes) -> tuple[int, int]:
     """(width, height) from the PNG signature and IHDR chunk, without decoding anything."""
     if not data.startswith(PNG_SIGNATURE):
-        raise HostError("BAD_IMAGE", "not a PNG image (wrong signature)")
+        raise HostError(Code.BAD_IMAGE, "not a PNG image (wrong signature)")
     if len(data) < 33 or data[12:16] != b"IHDR":
-        raise HostError("BAD_IMAGE", "PNG has no IHDR header")
+        raise HostError(Code.BAD_IMAGE, "PNG has no IHDR header")
     width, height = struct.unpack(">II", data[16:24])
     if width == 0 or height == 0:
-        raise HostError("BAD_IMAGE", f"PNG declares an empty image ({width}x{height})")
+        raise HostError(Code.BAD_IMAGE, f"PNG declares an empty image ({width}x{height})")
     return width, height
 
 
@@ -78,11 +80,11 @@ def decode_png(data: bytes, max_pixels: int = MAX_PIXELS, limit: int = MAX_IMAGE
     BAD_IMAGE when the PNG is not readable.
     """
     if len(data) > limit:
-        raise HostError("IMAGE_TOO_LARGE", f"image is over the limit of {limit} bytes")
+        raise HostError(Code.IMAGE_TOO_LARGE, f"image is over the limit of {limit} bytes")
     width, height = png_size(data)
     if width * height > max_pixels:
         raise HostError(
-            "IMAGE_TOO_LARGE",
+            Code.IMAGE_TOO_LARGE,
             f"PNG declares {width}x{height} pixels, over the limit of {max_pixels}",
         )
     check_complete(data, width, height)
@@ -95,11 +97,13 @@ def decode_png(data: bytes, max_pixels: int = MAX_PIXELS, limit: int = MAX_IMAGE
     except HostError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise HostError("IMAGE_TOO_LARGE", str(exc)[:200]) from exc
+        raise HostError(Code.IMAGE_TOO_LARGE, str(exc)[:200]) from exc
     except Exception as exc:  # Pillow raises many types for corrupt input; all mean the same
-        raise HostError("BAD_IMAGE", f"unreadable PNG: {type(exc).__name__}: {exc}"[:300]) from exc
+        raise HostError(
+            Code.BAD_IMAGE, f"unreadable PNG: {type(exc).__name__}: {exc}"[:300]
+        ) from exc
     if rgb.shape != (height, width, 3):
-        raise HostError("BAD_IMAGE", f"PNG decoded to {rgb.shape}, header said {width}x{height}")
+        raise HostError(Code.BAD_IMAGE, f"PNG decoded to {rgb.shape}, header said {width}x{height}")
     return rgb
 
 
@@ -124,10 +128,10 @@ def check_complete(data: bytes, width: int, height: int) -> None:
     pixel limit already checked, so inflating it here costs at most a few MB.
     """
     if PNG_END not in data:
-        raise HostError("BAD_IMAGE", "PNG is truncated (no IEND chunk)")
+        raise HostError(Code.BAD_IMAGE, "PNG is truncated (no IEND chunk)")
     depth, colour, interlace = data[24], data[25], data[28]
     if colour not in _CHANNELS or depth not in (1, 2, 4, 8, 16):
-        raise HostError("BAD_IMAGE", f"PNG has an invalid colour type {colour} / depth {depth}")
+        raise HostError(Code.BAD_IMAGE, f"PNG has an invalid colour type {colour} / depth {depth}")
     bits = depth * _CHANNELS[colour]
 
     def raw_size(w: int, h: int) -> int:
@@ -151,9 +155,9 @@ def check_complete(data: bytes, width: int, height: int) -> None:
     try:
         raw = zlib.decompressobj().decompress(b"".join(idat), expected + 1)
     except zlib.error as exc:
-        raise HostError("BAD_IMAGE", f"PNG pixel data is corrupt: {exc}") from exc
+        raise HostError(Code.BAD_IMAGE, f"PNG pixel data is corrupt: {exc}") from exc
     if len(raw) != expected:
-        raise HostError("BAD_IMAGE", f"PNG pixel data has {len(raw)} of {expected} bytes")
+        raise HostError(Code.BAD_IMAGE, f"PNG pixel data has {len(raw)} of {expected} bytes")
 
 
 def _to_rgb(image: Image.Image) -> np.ndarray:

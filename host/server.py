@@ -20,7 +20,7 @@ from typing import Any, BinaryIO
 import host
 from host import imageio, limits, log, protocol
 from host.caller import Caller
-from host.errors import HostError
+from host.errors import Code, HostError
 from host.kinds import KINDS
 
 # Exit codes of serve(); the browser ignores them, the log and tests read them.
@@ -76,13 +76,13 @@ class Server:
                 return EXIT_TRUNCATED
             except protocol.FrameTooLarge as exc:
                 self.log.warning("%s; replying and exiting", exc)
-                self._write(writer, error_reply(None, "FRAME_TOO_LARGE", str(exc)))
+                self._write(writer, error_reply(None, Code.FRAME_TOO_LARGE, str(exc)))
                 return EXIT_FRAME_TOO_LARGE
             if not self.caller_allowed:
                 who = self.caller.extension_id if self.caller else "?"
                 self.log.warning("refused caller %r", who[:200])
                 message = f"extension {who[:200]!r} is not allowed to use this host"
-                self._write(writer, error_reply(None, "NOT_ALLOWED", message))
+                self._write(writer, error_reply(None, Code.NOT_ALLOWED, message))
                 return EXIT_NOT_ALLOWED
             reply, finished = self.handle_with_timeout(payload)
             if not self._write(writer, reply):
@@ -95,11 +95,13 @@ class Server:
             frame = protocol.encode_frame(reply)
         except (ValueError, TypeError) as exc:  # over 1 MB, or a non-JSON value: a bug
             self.log.error("cannot encode reply: %s", exc)
-            fallback = error_reply(reply.get("id"), "INTERNAL", f"cannot encode reply: {exc}")
+            fallback = error_reply(reply.get("id"), Code.INTERNAL, f"cannot encode reply: {exc}")
             try:
                 frame = protocol.encode_frame(fallback)
             except (ValueError, TypeError):
-                frame = protocol.encode_frame(error_reply(None, "INTERNAL", "cannot encode reply"))
+                frame = protocol.encode_frame(
+                    error_reply(None, Code.INTERNAL, "cannot encode reply")
+                )
         try:
             writer.write(frame)
             writer.flush()
@@ -133,7 +135,7 @@ class Server:
         if not outcome.done.wait(self.timeout):
             self.log.error("request %r overran %.1f s; exiting", request.id, self.timeout)
             message = f"request took longer than {self.timeout:g} s; the host will restart"
-            return error_reply(request.id, "TIMEOUT", message), False
+            return error_reply(request.id, Code.TIMEOUT, message), False
         assert outcome.reply is not None
         return outcome.reply, True
 
@@ -150,7 +152,7 @@ class Server:
             return error_reply(request.id, exc.code, exc.message)
         except Exception as exc:  # a bug: say so, keep serving
             self.log.error("request %r failed:\n%s", request.id, traceback.format_exc())
-            return error_reply(request.id, "INTERNAL", f"{type(exc).__name__}: {exc}")
+            return error_reply(request.id, Code.INTERNAL, f"{type(exc).__name__}: {exc}")
         self.log.info(
             "request %r: %s ok in %.1f ms",
             request.id,
@@ -169,7 +171,7 @@ class Server:
         except Exception as exc:
             self.log.error("solver failed:\n%s", traceback.format_exc())
             message = f"model failed to run: {type(exc).__name__}: {exc}"
-            raise HostError("MODEL_ERROR", message) from exc
+            raise HostError(Code.MODEL_ERROR, message) from exc
         return answer.to_dict()
 
     def status(self) -> dict:
@@ -219,7 +221,7 @@ class Server:
 
     def _solver_or_error(self) -> Any:
         if self._solver is None:
-            raise HostError("MODEL_ERROR", f"models not loaded: {self._solver_error}")
+            raise HostError(Code.MODEL_ERROR, f"models not loaded: {self._solver_error}")
         return self._solver
 
 
@@ -239,13 +241,13 @@ def protocol_payload(payload: bytes) -> object:
     try:
         return protocol.decode_payload(payload)
     except ValueError as exc:
-        raise HostError("BAD_JSON", str(exc)) from exc
+        raise HostError(Code.BAD_JSON, str(exc)) from exc
 
 
 class RequestError(HostError):
     """A HostError about a request, carrying its id when the id could be read."""
 
-    def __init__(self, request_id: object, code: str, message: str) -> None:
+    def __init__(self, request_id: object, code: Code, message: str) -> None:
         super().__init__(code, message)
         self.request_id = request_id
 
@@ -269,51 +271,55 @@ def valid_id(value: object) -> bool:
 def parse_request(message: object) -> Request:
     """A validated Request, or HostError (carrying the id when it could be read)."""
     if not isinstance(message, dict):
-        raise RequestError(None, "BAD_JSON", "a request must be a JSON object")
+        raise RequestError(None, Code.BAD_JSON, "a request must be a JSON object")
     request_id = message.get("id")
     if not valid_id(request_id):
         raise RequestError(
             None,
-            "BAD_REQUEST",
+            Code.BAD_REQUEST,
             f"id must be a string of at most {limits.MAX_ID_CHARS} characters or a number",
         )
 
-    def fail(code: str, text: str) -> RequestError:
+    def fail(code: Code, text: str) -> RequestError:
         return RequestError(request_id, code, text)
 
     version = message.get("v", protocol.PROTOCOL_VERSION)
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise fail("BAD_REQUEST", "v must be a positive integer")
+        raise fail(Code.BAD_REQUEST, "v must be a positive integer")
     if version > protocol.PROTOCOL_VERSION:
-        raise fail("UNSUPPORTED_VERSION", f"this host speaks protocol {protocol.PROTOCOL_VERSION}")
+        raise fail(
+            Code.UNSUPPORTED_VERSION, f"this host speaks protocol {protocol.PROTOCOL_VERSION}"
+        )
     action = message.get("action")
     if not isinstance(action, str):
-        raise fail("BAD_REQUEST", "action must be a string")
+        raise fail(Code.BAD_REQUEST, "action must be a string")
     if action == "status":
         return Request(request_id, action)
     if action != "solve":
-        raise fail("UNKNOWN_ACTION", f"unknown action {action[:50]!r}; known: solve, status")
+        raise fail(Code.UNKNOWN_ACTION, f"unknown action {action[:50]!r}; known: solve, status")
 
     if ("image" in message) == ("images" in message):
-        raise fail("BAD_REQUEST", "solve needs exactly one of image or images")
+        raise fail(Code.BAD_REQUEST, "solve needs exactly one of image or images")
     if "image" in message:
         images = [message["image"]]
     else:
         images = message["images"]
         if not isinstance(images, list) or not 1 <= len(images) <= limits.MAX_IMAGES:
-            raise fail("BAD_REQUEST", f"images must be a list of 1 to {limits.MAX_IMAGES} strings")
+            raise fail(
+                Code.BAD_REQUEST, f"images must be a list of 1 to {limits.MAX_IMAGES} strings"
+            )
     if not all(isinstance(text, str) for text in images):
-        raise fail("BAD_REQUEST", "each image must be a string")
+        raise fail(Code.BAD_REQUEST, "each image must be a string")
     kind = message.get("kind")
     if kind is not None and (not isinstance(kind, str) or kind not in KINDS):
-        raise fail("BAD_REQUEST", f"kind must be one of {', '.join(KINDS)}")
+        raise fail(Code.BAD_REQUEST, f"kind must be one of {', '.join(KINDS)}")
     method = message.get("method", protocol.AUTO)
     if not isinstance(method, str) or method not in protocol.METHODS:
-        raise fail("BAD_REQUEST", f"method must be one of {', '.join(protocol.METHODS)}")
+        raise fail(Code.BAD_REQUEST, f"method must be one of {', '.join(protocol.METHODS)}")
     return Request(request_id, action, tuple(images), kind, method)
 
 
-def error_reply(request_id: object, code: str, message: str) -> dict:
+def error_reply(request_id: object, code: Code, message: str) -> dict:
     return {
         "v": protocol.PROTOCOL_VERSION,
         "id": request_id if valid_id(request_id) else None,

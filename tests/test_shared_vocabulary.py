@@ -7,6 +7,7 @@ globalThis.AISDecaptcha); the values it defines must equal the host's own defini
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 
@@ -57,3 +58,10 @@ def test_fill_threshold_is_the_hosts(config: dict) -> None:
 def test_every_code_is_in_protocol_md() -> None:
     table = (REPO / "host" / "PROTOCOL.md").read_text(encoding="utf-8")
     assert all(f"| `{c}` |" in table for c in Code)
+
+
+def test_protocol_md_has_no_code_the_enum_lacks() -> None:
+    table = (REPO / "host" / "PROTOCOL.md").read_text(encoding="utf-8")
+    section = table.split("## Error codes", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^\| `([A-Z_0-9]+)` \|", section, flags=re.MULTILINE)
+    assert listed and set(listed) == set(Code)
