@@ -255,10 +255,8 @@ def cmd_status(target: registry.Target) -> int:
         models_ok = False
     else:
         print(f"runtime: {details.get('runtime', '?')}")
-        print(f"models: {json.dumps(details.get('models', details))}")
-        from host.server import models_ready
-
-        models_ok = models_ready(details.get("models", details))
+        print(f"models: {json.dumps(details['models'])}")
+        models_ok = details["ready"] is True
     if not registered:
         print("the host is not registered with any browser: run --install")
     return 0 if registered and not broken and models_ok else 1

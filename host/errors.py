@@ -33,5 +33,5 @@ EXTENSION_CODES = ("HOST_UNAVAILABLE", "HOST_TIMEOUT", "CAPTURE")
 class HostError(Exception):
     def __init__(self, code: Code, message: str) -> None:
         super().__init__(f"{code}: {message}")
-        self.code = str(code)
+        self.code = Code(code)  # an undocumented code is a bug, caught where it is raised
         self.message = message

@@ -1,21 +1,32 @@
-"""Native-messaging framing: a 4-byte native-order length, then that many bytes of UTF-8 JSON.
+"""The code twin of PROTOCOL.md: frames, the version, requests and their validation, replies.
 
-The stream is the only channel to the browser, so this module also owns stdout: `claim_stdio`
-moves the real stdout somewhere only the host can write, and points file descriptor 1 (and
-`sys.stdout`) at stderr, so a stray print from Python or C++ code can never corrupt a frame.
+Frames are a 4-byte native-order length, then that many bytes of UTF-8 JSON. The stream is the
+only channel to the browser, so this module also owns stdout: `claim_stdio` moves the real
+stdout somewhere only the host can write, and points file descriptor 1 (and `sys.stdout`) at
+stderr, so a stray print from Python or C++ code can never corrupt a frame; `write_frame` is
+the one way a frame is written.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import struct
 import sys
-from typing import BinaryIO
+from dataclasses import dataclass
+from typing import Any, BinaryIO
 
+from host import limits
+from host.errors import Code, HostError
+from host.kinds import KINDS
 from host.limits import MAX_FRAME_BYTES, MAX_REPLY_BYTES
 
 PROTOCOL_VERSION = 1
+
+SOLVE = "solve"
+STATUS = "status"
+ACTIONS = (SOLVE, STATUS)
 
 AUTO = "auto"  # both models, combined by the solver
 METHODS = (AUTO, "ctc", "seg")  # a request's `method`; the first is the default
@@ -85,10 +96,24 @@ def encode_frame(message: dict) -> bytes:
     return _HEADER.pack(len(data)) + data
 
 
-def write_frame(stream: BinaryIO, message: dict) -> None:
-    """Write one frame and flush it: the browser waits for each reply."""
-    stream.write(encode_frame(message))
+def write_frame(stream: BinaryIO, reply: dict) -> str | None:
+    """Write one reply frame and flush it (the browser waits for each reply); OSError passes.
+
+    A reply that cannot be encoded (over MAX_REPLY_BYTES, or not JSON) is a bug: an INTERNAL
+    error with the same id goes instead, and the reason is returned for the log.
+    """
+    problem = None
+    try:
+        frame = encode_frame(reply)
+    except (ValueError, TypeError) as exc:
+        problem = f"cannot encode reply: {exc}"
+        try:
+            frame = encode_frame(error_reply(reply.get("id"), Code.INTERNAL, problem))
+        except (ValueError, TypeError):
+            frame = encode_frame(error_reply(None, Code.INTERNAL, "cannot encode reply"))
+    stream.write(frame)
     stream.flush()
+    return problem
 
 
 def decode_payload(payload: bytes) -> object:
@@ -132,3 +157,128 @@ def claim_stdio() -> tuple[BinaryIO, BinaryIO]:
     reader = os.fdopen(in_fd, "rb", buffering=0)
     writer = os.fdopen(out_fd, "wb", buffering=0)
     return reader, writer
+
+
+# -- requests -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    id: str | int | float | None
+    action: str
+    images: tuple[str, ...] = ()
+    kind: str | None = None
+    method: str = AUTO
+
+
+class RequestError(HostError):
+    """A HostError about a request, carrying its id when the id could be read."""
+
+    def __init__(self, request_id: object, code: Code, message: str) -> None:
+        super().__init__(code, message)
+        self.request_id = request_id
+
+
+def valid_id(value: object) -> bool:
+    """Ids are echoed verbatim, so they must be small and valid JSON: bounded strings, finite
+    numbers that survive a JavaScript double (|n| <= 2**53), or null."""
+    if value is None:
+        return True
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str):
+        return len(value) <= limits.MAX_ID_CHARS
+    if isinstance(value, int):
+        return abs(value) <= 2**53
+    if isinstance(value, float):
+        return math.isfinite(value) and abs(value) <= 2**53
+    return False
+
+
+def check_kind(kind: object) -> str | None:
+    """`kind` if it is null or a known kind; HostError BAD_REQUEST otherwise."""
+    if kind is not None and (not isinstance(kind, str) or kind not in KINDS):
+        raise HostError(Code.BAD_REQUEST, f"kind must be one of {', '.join(KINDS)}")
+    return kind
+
+
+def check_method(method: object) -> str:
+    """`method` if it is one of METHODS; HostError BAD_REQUEST otherwise."""
+    if not isinstance(method, str) or method not in METHODS:
+        raise HostError(Code.BAD_REQUEST, f"method must be one of {', '.join(METHODS)}")
+    return method
+
+
+def parse_payload(payload: bytes) -> Request:
+    """The Request in one frame's payload; RequestError (BAD_JSON, BAD_REQUEST...) otherwise."""
+    try:
+        message = decode_payload(payload)
+    except ValueError as exc:
+        raise RequestError(None, Code.BAD_JSON, str(exc)) from exc
+    return parse_request(message)
+
+
+def parse_request(message: object) -> Request:
+    """A validated Request, or RequestError (carrying the id when it could be read)."""
+    if not isinstance(message, dict):
+        raise RequestError(None, Code.BAD_JSON, "a request must be a JSON object")
+    request_id = message.get("id")
+    if not valid_id(request_id):
+        raise RequestError(
+            None,
+            Code.BAD_REQUEST,
+            f"id must be a string of at most {limits.MAX_ID_CHARS} characters or a number",
+        )
+
+    def fail(code: Code, text: str) -> RequestError:
+        return RequestError(request_id, code, text)
+
+    version = message.get("v", PROTOCOL_VERSION)
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise fail(Code.BAD_REQUEST, "v must be a positive integer")
+    if version > PROTOCOL_VERSION:
+        raise fail(Code.UNSUPPORTED_VERSION, f"this host speaks protocol {PROTOCOL_VERSION}")
+    action = message.get("action")
+    if not isinstance(action, str):
+        raise fail(Code.BAD_REQUEST, "action must be a string")
+    if action == STATUS:
+        return Request(request_id, action)
+    if action != SOLVE:
+        known = ", ".join(sorted(ACTIONS))
+        raise fail(Code.UNKNOWN_ACTION, f"unknown action {action[:50]!r}; known: {known}")
+
+    if ("image" in message) == ("images" in message):
+        raise fail(Code.BAD_REQUEST, "solve needs exactly one of image or images")
+    if "image" in message:
+        images = [message["image"]]
+    else:
+        images = message["images"]
+        if not isinstance(images, list) or not 1 <= len(images) <= limits.MAX_IMAGES:
+            raise fail(
+                Code.BAD_REQUEST, f"images must be a list of 1 to {limits.MAX_IMAGES} strings"
+            )
+    if not all(isinstance(text, str) for text in images):
+        raise fail(Code.BAD_REQUEST, "each image must be a string")
+    try:
+        kind = check_kind(message.get("kind"))
+        method = check_method(message.get("method", AUTO))
+    except HostError as exc:
+        raise fail(Code(exc.code), exc.message) from None
+    return Request(request_id, action, tuple(images), kind, method)
+
+
+# -- replies --------------------------------------------------------------------------------
+
+
+def ok_reply(request_id: object, result: dict[str, Any]) -> dict:
+    return {"v": PROTOCOL_VERSION, "id": request_id, "ok": True, "result": result}
+
+
+def error_reply(request_id: object, code: Code, message: str) -> dict:
+    """The error envelope; an id that is not valid is replaced by null, the message bounded."""
+    return {
+        "v": PROTOCOL_VERSION,
+        "id": request_id if valid_id(request_id) else None,
+        "ok": False,
+        "error": {"code": str(code), "message": message[:500]},
+    }

@@ -26,7 +26,7 @@ from host import paths
 from host.confidence import Reading, reading_of
 from host.errors import Code, HostError
 from host.kinds import KINDS, Kind, kind_for_size
-from host.protocol import AUTO, METHODS
+from host.protocol import AUTO, METHODS, check_kind, check_method
 from host.runtime import runtime_name
 
 MODEL_METHODS = tuple(m for m in METHODS if m != AUTO)  # one model each: ctc, seg
@@ -98,21 +98,22 @@ class Solver:
                     self._readers[(method, kind.name)] = reader
 
     def status(self) -> dict[str, Any]:
-        """Runtime name and version; per model its file and whether it loaded (or why not)."""
+        """Runtime name and version; per model its file and whether it loaded (or why not);
+        `ready` when every model loaded."""
         models = {}
         for name, info in self._models.items():
             loaded = "error" not in info
             models[name] = {"file": info["file"], "loaded": loaded}
             if not loaded:
                 models[name]["error"] = info["error"]
-        return {"runtime": runtime_name(), "models": models}
+        ready = all(m["loaded"] for m in models.values())
+        return {"runtime": runtime_name(), "models": models, "ready": ready}
 
     def solve(self, images: list[np.ndarray], kind: str | None, method: str = AUTO) -> Answer:
         """Read one captcha from one or more renderings; see the module docstring."""
         started = time.perf_counter()
-        if method not in METHODS:
-            raise HostError(Code.BAD_REQUEST, f"unknown method {method!r}: auto, ctc or seg")
-        the_kind = _check(images, kind)
+        check_method(method)  # the protocol checked a request already; a Python caller may not
+        the_kind = _check(images, check_kind(kind))
         prepared = [_fit(rgb, the_kind) for rgb in images]
         with self._lock:
             if method == AUTO:
@@ -205,7 +206,7 @@ def combine(
 
 
 def _check(images: list[np.ndarray], kind: str | None) -> Kind:
-    """Validate the request's images and find the kind (given, or from the image size)."""
+    """Validate the images and find the kind (given and known, or from the image size)."""
     if not isinstance(images, list) or not images:
         raise HostError(Code.BAD_REQUEST, "no image to solve")
     for rgb in images:
@@ -214,8 +215,6 @@ def _check(images: list[np.ndarray], kind: str | None) -> Kind:
         if rgb.shape[2] != 3 or rgb.shape[0] < 1 or rgb.shape[1] < 1:
             raise HostError(Code.BAD_REQUEST, f"image shape {rgb.shape} is not (H, W, 3)")
     if kind is not None:
-        if kind not in KINDS:
-            raise HostError(Code.BAD_REQUEST, f"unknown kind {kind!r}: one of {sorted(KINDS)}")
         return KINDS[kind]
     found = {kind_for_size(rgb.shape[1], rgb.shape[0]) for rgb in images}
     if None in found or len(found) != 1:

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from host import limits, protocol, server
+from host.errors import Code
 from tests.fuzz.hostpipe import frame, split_frames
 from training import synth
 
@@ -150,7 +151,7 @@ class FailingSolver:
         raise RuntimeError("tensor arena exhausted")
 
     def status(self) -> dict:
-        return {"runtime": "test double", "models": {"ctc": {"loaded": True}}}
+        return {"runtime": "test double", "models": {"ctc": {"loaded": True}}, "ready": True}
 
 
 class HugeAnswer:
@@ -222,6 +223,6 @@ def test_refused_caller_gets_one_error_and_nothing_is_processed() -> None:
 
 def test_error_replies_are_json_serialisable_for_any_id() -> None:
     for bad in (float("inf"), True, [1], {"a": 1}, 2**60, "y" * 1000):
-        reply = server.error_reply(bad, "BAD_REQUEST", "m")
+        reply = protocol.error_reply(bad, Code.BAD_REQUEST, "m")
         assert reply["id"] is None
         json.dumps(reply, allow_nan=False)

@@ -26,7 +26,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from host import limits, paths, server
+from host import limits, paths, protocol, server
 from tests.fuzz.hostpipe import REPO, HostHung, HostProcess, run_host, split_frames
 from tests.fuzz.strategies import frame, payloads, raw_streams
 
@@ -62,7 +62,7 @@ def expected_id(payload: bytes) -> object:
         message = json.loads(payload.decode("utf-8"))
     except (ValueError, RecursionError):
         return None
-    if isinstance(message, dict) and server.valid_id(message.get("id")):
+    if isinstance(message, dict) and protocol.valid_id(message.get("id")):
         return message.get("id")
     return None
 

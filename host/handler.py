@@ -1,0 +1,76 @@
+"""One parsed request -> its reply: `solve` decodes the images and asks the solver, `status`
+describes the host. No I/O and no timeout here (host/server.py and host/worker.py)."""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+import traceback
+from typing import Any
+
+import host
+from host import imageio, limits, log, protocol
+from host.caller import Caller
+from host.errors import Code, HostError
+from host.lazy import LazySolver
+
+
+class Handler:
+    def __init__(self, solver: LazySolver, caller: Caller | None = None) -> None:
+        self.solver = solver
+        self.caller = caller
+        self.log = log.get()
+
+    def handle(self, request: protocol.Request) -> dict:
+        """The reply to a parsed request; an Exception becomes an error reply."""
+        started = time.perf_counter()
+        try:
+            result = self.status() if request.action == protocol.STATUS else self.solve(request)
+        except HostError as exc:
+            self.log.info("request %r: %s %s", request.id, exc.code, exc.message[:200])
+            return protocol.error_reply(request.id, exc.code, exc.message)
+        except Exception as exc:  # a bug: say so, keep serving
+            self.log.error("request %r failed:\n%s", request.id, traceback.format_exc())
+            return protocol.error_reply(request.id, Code.INTERNAL, f"{type(exc).__name__}: {exc}")
+        ms = (time.perf_counter() - started) * 1000
+        self.log.info("request %r: %s ok in %.1f ms", request.id, request.action, ms)
+        return protocol.ok_reply(request.id, result)
+
+    def solve(self, request: protocol.Request) -> dict:
+        images = [imageio.decode_png(imageio.decode_base64(text)) for text in request.images]
+        solver = self.solver.get()
+        try:
+            answer = solver.solve(images, request.kind, request.method)
+        except HostError:
+            raise
+        except Exception as exc:
+            self.log.error("solver failed:\n%s", traceback.format_exc())
+            message = f"model failed to run: {type(exc).__name__}: {exc}"
+            raise HostError(Code.MODEL_ERROR, message) from exc
+        return answer.to_dict()
+
+    def status(self) -> dict:
+        result: dict[str, Any] = {
+            "protocol": protocol.PROTOCOL_VERSION,
+            "version": host.__version__,
+            "executable": sys.executable,
+            "frozen": bool(getattr(sys, "frozen", False)),
+            "python": platform.python_version(),
+            "caller": self.caller.extension_id if self.caller else None,
+            "log": str(log.log_path()),
+            "limits": limits_summary(),
+        }
+        result.update(self.solver.status())
+        return result
+
+
+def limits_summary() -> dict:
+    return {
+        "frame_bytes": limits.MAX_FRAME_BYTES,
+        "reply_bytes": limits.MAX_REPLY_BYTES,
+        "image_bytes": limits.MAX_IMAGE_BYTES,
+        "pixels": limits.MAX_PIXELS,
+        "images": limits.MAX_IMAGES,
+        "timeout_s": limits.request_timeout(),
+    }
