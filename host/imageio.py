@@ -29,6 +29,10 @@ _DATA_URL = re.compile(r"^data:([^;,]*)((?:;[^;,]*)*),", re.IGNORECASE)
 # Pillow's own bomb guard, as a second line behind our header check: over this it raises.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
+# Pillow imports its format plugins on the first open; do it now, at start-up, so a request
+# never runs an import (in a bundle deleted under a running host, one raised SystemExit).
+Image.preinit()
+
 
 def decode_base64(text: str, limit: int = MAX_IMAGE_BYTES) -> bytes:
     """The bytes of a base64 string or a `data:image/png;base64,` URL, at most `limit` of them."""

@@ -40,7 +40,9 @@ class LazySolver:
         started = time.perf_counter()
         try:
             self._solver = self._load()
-        except Exception as exc:  # missing runtime, missing or corrupt models folder
+        # Missing runtime, missing or corrupt models folder; SystemExit too (a lazy import in
+        # a broken bundle): the host must keep serving and say why.
+        except BaseException as exc:
             self._error = f"{type(exc).__name__}: {exc}"[:500]
             log.get().error("models not loaded: %s", self._error)
         else:

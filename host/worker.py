@@ -1,8 +1,14 @@
-"""One request on a worker thread with a time limit, so a request that hangs still gets a reply."""
+"""One request on a worker thread with a time limit, so a request that hangs still gets a reply.
+
+Whatever the request dies of, the reply comes at once: `SystemExit` or `KeyboardInterrupt`
+raised inside it (seen: PyInstaller's lazy import failing after the bundle was deleted under
+a running host) is caught too, and the thread always says it is done.
+"""
 
 from __future__ import annotations
 
 import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -27,13 +33,21 @@ def run(
     outcome = _Outcome()
 
     def work() -> None:
-        outcome.reply = handle(request)
-        outcome.done.set()
+        try:
+            outcome.reply = handle(request)
+        except BaseException as exc:  # a dead thread must not stall the host
+            outcome.reply = protocol.error_reply(
+                request.id, Code.INTERNAL, f"request failed: {type(exc).__name__}: {exc}"
+            )
+            log.get().error("request %r died:\n%s", request.id, traceback.format_exc())
+        finally:
+            outcome.done.set()
 
     threading.Thread(target=work, name=f"request-{request.id}", daemon=True).start()
     if not outcome.done.wait(timeout):
         log.get().error("request %r overran %.1f s; exiting", request.id, timeout)
         message = f"request took longer than {timeout:g} s; the host will restart"
         return protocol.error_reply(request.id, Code.TIMEOUT, message), False
-    assert outcome.reply is not None
+    if outcome.reply is None:  # the handler's own error path failed: still one reply
+        return protocol.error_reply(request.id, Code.INTERNAL, "request failed"), True
     return outcome.reply, True

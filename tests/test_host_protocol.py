@@ -11,6 +11,8 @@ import base64
 import io
 import json
 import struct
+import subprocess
+import sys
 import threading
 
 import numpy as np
@@ -18,6 +20,7 @@ import pytest
 
 from host import limits, protocol, server
 from host.errors import Code
+from tests.conftest import REPO
 from tests.fuzz.hostpipe import frame, split_frames
 from training import synth
 
@@ -226,3 +229,43 @@ def test_error_replies_are_json_serialisable_for_any_id() -> None:
         reply = protocol.error_reply(bad, Code.BAD_REQUEST, "m")
         assert reply["id"] is None
         json.dumps(reply, allow_nan=False)
+
+
+class DyingSolver(FailingSolver):
+    """A solve that dies of a non-Exception, as a lazy import in a broken bundle did."""
+
+    def __init__(self, dies_of: type[BaseException]) -> None:
+        self.dies_of = dies_of
+
+    def solve(self, images, kind, method):
+        raise self.dies_of("lazy import failed")
+
+
+@pytest.mark.parametrize("dies_of", [SystemExit, KeyboardInterrupt])
+def test_a_request_dying_of_a_base_exception_is_internal_at_once(dies_of) -> None:
+    # Before the fix the worker thread died silently and the host waited for the timeout,
+    # then answered TIMEOUT and exited; now the reply is INTERNAL and serving goes on.
+    data = _solve_frame(1) + frame({"id": 2, "action": "status"})
+    code, replies = serve(data, lambda: DyingSolver(dies_of), timeout=limits.REQUEST_TIMEOUT_S)
+    assert code == server.EXIT_OK
+    assert replies[0]["id"] == 1 and replies[0]["error"]["code"] == "INTERNAL"
+    assert dies_of.__name__ in replies[0]["error"]["message"]
+    assert replies[1]["id"] == 2 and replies[1]["ok"]
+
+
+def test_models_dying_of_system_exit_while_loading_keep_the_host_serving() -> None:
+    def load():
+        raise SystemExit("lazy import failed")
+
+    code, replies = serve(_solve_frame(1) + frame({"id": 2, "action": "status"}), load)
+    assert code == server.EXIT_OK
+    assert replies[0]["error"]["code"] == "MODEL_ERROR"
+    assert replies[1]["result"]["ready"] is False
+    assert "SystemExit" in replies[1]["result"]["models"]["error"]
+
+
+def test_what_solve_imports_is_imported_at_start_up() -> None:
+    # The serving loop's modules pull in Pillow's PNG plugin before any request arrives.
+    script = "import sys, host.server; print('PIL.PngImagePlugin' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
+    assert out.stdout.strip() == "True", out.stderr
