@@ -58,7 +58,7 @@ def read_probs(logits: np.ndarray, kind: Kind, temperature: float) -> np.ndarray
 
 
 class CtcReader(ModelReader):
-    """Loads the ctc model of each kind listed in models.json; `read` as in ARCHITECTURE.md."""
+    """The ctc model of one kind; `read` as in ARCHITECTURE.md."""
 
     method = "ctc"
 
@@ -66,10 +66,10 @@ class CtcReader(ModelReader):
         if inp != (1, kind.height, kind.width, 3):
             raise ValueError(f"{path.name}: input shape {list(inp)} is not {kind}")
 
-    def logits(self, rgb: np.ndarray, kind: Kind) -> np.ndarray:
+    def logits(self, rgb: np.ndarray) -> np.ndarray:
         """The model's raw (frames, 11) output for one image of the kind's size."""
-        return self.invoke(preprocess(rgb)[None], kind)[0]
+        return self.invoke(preprocess(rgb)[None])[0]
 
-    def read(self, rgb: np.ndarray, kind: Kind) -> np.ndarray | None:
+    def read(self, rgb: np.ndarray) -> np.ndarray | None:
         """Per-position digit probabilities (kind.digits, 10), or None when the length is wrong."""
-        return read_probs(self.logits(rgb, kind), kind, self.temperature(kind))
+        return read_probs(self.logits(rgb), self.kind, self.temperature)

@@ -1,26 +1,20 @@
-"""What the ctc and seg readers share: one calibrated .tflite model per captcha kind.
+"""What the ctc and seg readers share: one calibrated .tflite model bound to one captcha kind.
 
-models.json names each model `<method>_<kind>` with its file and softmax temperature;
-a subclass says which method it is and which tensor shapes it can use.
+A reader is made for one catalogue entry (host/catalogue.py) or, in training, for one file;
+it knows its kind, so `read(rgb)` needs nothing else. A subclass says which method it is,
+which tensor shapes it can use, and how an image becomes probabilities.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
+from host.catalogue import Entry, read_catalogue
 from host.kinds import KINDS, Kind
 from host.runtime import make_interpreter
-
-
-class _Model(NamedTuple):
-    interpreter: Any
-    input_index: int
-    output_index: int
-    temperature: float
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -32,44 +26,55 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
 
 
 class ModelReader:
-    method = ""  # "ctc" or "seg": the prefix of the models.json entries
+    method: ClassVar[str] = ""  # "ctc" or "seg": the catalogue entries it reads
 
-    def __init__(self, models_dir: Path, kinds: list[Kind] | None = None) -> None:
-        """Load the model of every kind in `kinds` (default all); raise if one fails."""
-        meta = json.loads((models_dir / "models.json").read_text(encoding="utf-8"))["models"]
-        self._models: dict[str, _Model] = {}
-        for kind in kinds if kinds is not None else list(KINDS.values()):
-            entry = meta[f"{self.method}_{kind.name}"]
-            temperature = float(entry.get("calibration", {}).get("temperature", 1.0))
-            self._load(models_dir / entry["file"], kind, temperature)
+    def __init__(self, path: Path, kind: Kind, temperature: float = 1.0) -> None:
+        """Load the .tflite file at `path` for `kind`; raise if it cannot read that kind."""
+        self.kind = kind
+        self.temperature = temperature
+        self._interpreter: Any = make_interpreter(path)
+        inp = self._interpreter.get_input_details()[0]
+        out = self._interpreter.get_output_details()[0]
+        self.check_shapes(path, kind, tuple(inp["shape"]), tuple(out["shape"]))
+        if inp["dtype"] != np.float32 or out["dtype"] != np.float32:
+            raise ValueError(f"{path.name}: input and output must be float32")
+        self._input, self._output = inp["index"], out["index"]
 
     @classmethod
-    def for_file(cls, path: Path, kind: Kind, temperature: float = 1.0) -> Any:
-        """A reader of one .tflite file outside models.json (training compares variants)."""
-        reader = cls.__new__(cls)
-        reader._models = {}
-        reader._load(path, kind, temperature)
-        return reader
+    def for_entry(cls, folder: Path, entry: Entry) -> Self:
+        """The reader of one catalogue entry of the models folder `folder`."""
+        return cls(Path(folder) / entry.file, KINDS[entry.kind], entry.temperature)
+
+    @classmethod
+    def from_folder(cls, folder: Path, kind: Kind) -> Self:
+        """This method's reader for `kind` from `folder`/models.json (tests, training)."""
+        return cls.for_entry(folder, read_catalogue(folder).entry(cls.method, kind.name))
 
     def check_shapes(self, path: Path, kind: Kind, inp: tuple, out: tuple) -> None:
         """Raise ValueError when a model with these tensor shapes cannot read `kind`."""
         raise NotImplementedError
 
-    def _load(self, path: Path, kind: Kind, temperature: float) -> None:
-        interpreter = make_interpreter(path)
-        inp = interpreter.get_input_details()[0]
-        out = interpreter.get_output_details()[0]
-        self.check_shapes(path, kind, tuple(inp["shape"]), tuple(out["shape"]))
-        if inp["dtype"] != np.float32 or out["dtype"] != np.float32:
-            raise ValueError(f"{path.name}: input and output must be float32")
-        self._models[kind.name] = _Model(interpreter, inp["index"], out["index"], temperature)
+    def invoke(self, x: np.ndarray) -> np.ndarray:
+        """The model run on input `x`: a copy of its whole output tensor."""
+        self._interpreter.set_tensor(self._input, x)
+        self._interpreter.invoke()
+        return self._interpreter.get_tensor(self._output).copy()
 
-    def temperature(self, kind: Kind) -> float:
-        return self._models[kind.name].temperature
+    def read(self, rgb: np.ndarray) -> np.ndarray | None:
+        """Per-position digit probabilities (kind.digits, 10), or None when the model cannot
+        produce exactly kind.digits digits."""
+        raise NotImplementedError
 
-    def invoke(self, x: np.ndarray, kind: Kind) -> np.ndarray:
-        """The kind's model run on input `x`: a copy of its whole output tensor."""
-        model = self._models[kind.name]
-        model.interpreter.set_tensor(model.input_index, x)
-        model.interpreter.invoke()
-        return model.interpreter.get_tensor(model.output_index).copy()
+
+def reader_class(method: str) -> type[ModelReader]:
+    """The reader of `method`, imported only when asked: one broken module disables only its
+    own method."""
+    if method == "ctc":
+        from host.ctc import CtcReader
+
+        return CtcReader
+    if method == "seg":
+        from host.seg import SegReader
+
+        return SegReader
+    raise ValueError(f"no reader for method {method!r}")

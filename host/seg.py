@@ -29,7 +29,7 @@ def preprocess(rgb: np.ndarray, kind: Kind) -> np.ndarray | None:
 
 
 class SegReader(ModelReader):
-    """Loads the seg model of each kind listed in models.json; `read` as in ARCHITECTURE.md."""
+    """The seg model of one kind; `read` as in ARCHITECTURE.md."""
 
     method = "seg"
 
@@ -40,13 +40,13 @@ class SegReader(ModelReader):
                 f"do not read {kind.digits} digits"
             )
 
-    def logits(self, crops: np.ndarray, kind: Kind) -> np.ndarray:
+    def logits(self, crops: np.ndarray) -> np.ndarray:
         """Raw (digits, 10) logits for preprocessed crops (training uses this to calibrate)."""
-        return self.invoke(crops, kind)
+        return self.invoke(crops)
 
-    def read(self, rgb: np.ndarray, kind: Kind) -> np.ndarray | None:
+    def read(self, rgb: np.ndarray) -> np.ndarray | None:
         """(digits, 10) per-position digit probabilities, or None if segmentation fails."""
-        crops = preprocess(rgb, kind)
+        crops = preprocess(rgb, self.kind)
         if crops is None:
             return None
-        return softmax(self.logits(crops, kind), self.temperature(kind))
+        return softmax(self.logits(crops), self.temperature)

@@ -12,28 +12,25 @@ probability that A is right given that at most one of two independent readers is
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from host import paths
+from host.catalogue import CATALOGUE_FILE, entry_name, read_catalogue
 from host.confidence import Reading, reading_of
 from host.errors import Code, HostError
 from host.kinds import KINDS, Kind, kind_for_size
 from host.protocol import AUTO, METHODS, check_kind, check_method
+from host.reader import ModelReader, reader_class
 from host.runtime import runtime_name
 
 MODEL_METHODS = tuple(m for m in METHODS if m != AUTO)  # one model each: ctc, seg
-
-
-class Reader(Protocol):
-    def read(self, rgb: np.ndarray, kind: Kind) -> np.ndarray | None: ...
 
 
 @dataclass
@@ -53,45 +50,35 @@ class Answer:
         return asdict(self)
 
 
-def _reader_class(method: str) -> type:
-    # Imported lazily so one broken reader module only disables its own method.
-    if method == "ctc":
-        from host.ctc import CtcReader
-
-        return CtcReader
-    from host.seg import SegReader
-
-    return SegReader
-
-
 class Solver:
     def __init__(self, models_dir: Path | None = None) -> None:
-        """Load every model in `models_dir` once; a model that fails is kept as an error."""
+        """Load every model of the catalogue once; a model that fails is kept as an error."""
         self.models_dir = Path(models_dir) if models_dir is not None else paths.models_dir()
-        self._readers: dict[tuple[str, str], Reader] = {}
+        self._readers: dict[tuple[str, str], ModelReader] = {}
         self._models: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()  # interpreters are not safe to share across threads
         try:
-            meta = json.loads((self.models_dir / "models.json").read_text(encoding="utf-8"))
-            listed = meta["models"]
+            catalogue = read_catalogue(self.models_dir)
         except Exception as exc:
-            listed = {}
-            why = f"models.json unreadable in {self.models_dir}: {type(exc).__name__}: {exc}"
-        else:
-            why = "not listed in models.json"
+            catalogue = None
+            unreadable = (
+                f"{CATALOGUE_FILE} unreadable in {self.models_dir}: {type(exc).__name__}: {exc}"
+            )
         for method in MODEL_METHODS:
             for kind in KINDS.values():
-                name = f"{method}_{kind.name}"
-                entry = listed.get(name) if isinstance(listed, dict) else None
-                self._models[name] = {"file": entry.get("file") if entry else None}
-                if entry is None:
-                    self._models[name]["error"] = why
+                name = entry_name(method, kind.name)
+                entry = catalogue.entries.get(name) if catalogue else None
+                self._models[name] = {"file": entry.file if entry else None}
+                if catalogue is None:
+                    self._models[name]["error"] = unreadable
                     continue
                 try:
-                    reader = _reader_class(method)(self.models_dir, kinds=[kind])
+                    reader = reader_class(method).for_entry(
+                        self.models_dir, catalogue.entry(method, kind.name)
+                    )
                     # One read now: the first invoke is slow (~50 ms, the runtime sets up its
                     # kernels), and a model that loads but cannot run is caught here.
-                    reader.read(np.full((kind.height, kind.width, 3), 255, np.uint8), kind)
+                    reader.read(np.full((kind.height, kind.width, 3), 255, np.uint8))
                 except Exception as exc:
                     self._models[name]["error"] = f"{type(exc).__name__}: {exc}"[:300]
                 else:
@@ -138,7 +125,7 @@ class Solver:
             ms=round((time.perf_counter() - started) * 1000, 3),
         )
 
-    def _reader(self, method: str, kind: Kind) -> Reader:
+    def _reader(self, method: str, kind: Kind) -> ModelReader:
         reader = self._readers.get((method, kind.name))
         if reader is None:
             error = self._models[f"{method}_{kind.name}"].get("error", "not loaded")
@@ -151,7 +138,7 @@ class Solver:
         readings = []
         for rgb in images:
             try:
-                probs = reader.read(rgb, kind)
+                probs = reader.read(rgb)
             except HostError:
                 raise
             except Exception as exc:

@@ -95,11 +95,11 @@ def test_shipped_model_uses_builtin_ops_only(kind: str) -> None:
 @pytest.mark.parametrize("kind", ["ais6", "ais3"])
 def test_shipped_model_reads_synthetic_captchas(kind: str) -> None:
     shipped()
-    reader = ctc.CtcReader(MODELS, [KINDS[kind]])
+    reader = ctc.CtcReader.from_folder(MODELS, KINDS[kind])
     images, texts = synth.batch(kind, 50, seed=12345)
     read = []
     for rgb in images:
-        probs = reader.read(rgb, KINDS[kind])
+        probs = reader.read(rgb)
         read.append(None if probs is None else "".join(map(str, probs.argmax(axis=1))))
     right = sum(r == t for r, t in zip(read, texts, strict=True))
     # Synthetic captchas are harder than real ones in places (more overlap); most must read.
@@ -139,8 +139,8 @@ def test_shipped_models_agree_with_tflite_runtime_214(tmp_path: Path) -> None:
         np.save(npy, x)
         path = str(MODELS / meta[f"ctc_{kind}"]["file"])
         jobs.append((path, str(npy)))
-        reader = ctc.CtcReader(MODELS, [k])
-        expected[path] = [reader.logits(rgb, k) for rgb in images]
+        reader = ctc.CtcReader.from_folder(MODELS, k)
+        expected[path] = [reader.logits(rgb) for rgb in images]
     done = subprocess.run(
         [python, "-c", PARITY_SCRIPT, json.dumps(jobs)],
         capture_output=True,
@@ -167,12 +167,12 @@ def test_shipped_model_meets_target_on_real_validation(kind: str, real_data: Pat
     shipped()
     k = KINDS[kind]
     _, val = data.split(data.load_folder(real_data / kind, k.digits))
-    reader = ctc.CtcReader(MODELS, [k])
+    reader = ctc.CtcReader.from_folder(MODELS, k)
     from host.imageio import decode_png
 
     wrong = []
     for s in val:
-        probs = reader.read(decode_png(s.path.read_bytes()), k)
+        probs = reader.read(decode_png(s.path.read_bytes()))
         text = None if probs is None else "".join(map(str, probs.argmax(axis=1)))
         if text != s.answer:
             wrong.append((s.path.name, text))

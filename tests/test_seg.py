@@ -68,8 +68,8 @@ def test_training_smoke_run(tmp_path: Path) -> None:
         assert (tmp_path / entry["file"]).exists()
         assert entry["input"] == [kind.digits, segment.CROP, segment.CROP, segment.PLANES]
         assert entry["calibration"]["temperature"] > 0
-        reader = seg.SegReader(tmp_path, [kind])
-        probs = reader.read(synth.generate(kind.name, np.random.default_rng(1))[0], kind)
+        reader = seg.SegReader.from_folder(tmp_path, kind)
+        probs = reader.read(synth.generate(kind.name, np.random.default_rng(1))[0])
         assert probs is not None and probs.shape == (kind.digits, 10)
         assert np.allclose(probs.sum(axis=1), 1)
 
@@ -90,10 +90,10 @@ def test_reader_refuses_a_model_of_the_wrong_batch(tmp_path: Path) -> None:
     entry = dict(meta["seg_ais3"])
     (tmp_path / entry["file"]).write_bytes((MODELS / entry["file"]).read_bytes())
     # claim the 3-digit file reads 6-digit captchas
-    models = {"seg_ais6": entry}
+    models = {"seg_ais6": {**entry, "kind": "ais6"}}
     (tmp_path / "models.json").write_text(json.dumps({"version": 1, "models": models}))
     with pytest.raises(ValueError, match="do not read 6 digits"):
-        seg.SegReader(tmp_path, [KINDS["ais6"]])
+        seg.SegReader.from_folder(tmp_path, KINDS["ais6"])
 
 
 @pytest.mark.parametrize("kind", ["ais6", "ais3"])
@@ -116,9 +116,9 @@ def test_shipped_model_uses_builtin_ops_only(kind: str) -> None:
 def test_shipped_model_reads_synthetic_captchas(kind: str) -> None:
     shipped()
     k = KINDS[kind]
-    reader = seg.SegReader(MODELS, [k])
+    reader = seg.SegReader.from_folder(MODELS, k)
     images, texts = synth.batch(kind, 50, seed=12345)
-    read = [text_of(reader.read(rgb, k)) for rgb in images]
+    read = [text_of(reader.read(rgb)) for rgb in images]
     right = sum(r == t for r, t in zip(read, texts, strict=True))
     # Synthetic captchas overlap more than real ones in places; nearly all must read.
     assert right >= 47, [(r, t) for r, t in zip(read, texts, strict=True) if r != t]
@@ -156,8 +156,8 @@ def test_shipped_models_agree_with_tflite_runtime_214(tmp_path: Path) -> None:
         np.save(npy, np.stack(crops))
         path = str(MODELS / meta[f"seg_{kind}"]["file"])
         jobs.append((path, str(npy)))
-        reader = seg.SegReader(MODELS, [k])
-        expected[path] = [reader.logits(c, k) for c in crops]
+        reader = seg.SegReader.from_folder(MODELS, k)
+        expected[path] = [reader.logits(c) for c in crops]
     done = subprocess.run(
         [python, "-c", PARITY_SCRIPT, json.dumps(jobs)],
         capture_output=True,
@@ -185,10 +185,10 @@ def test_shipped_model_meets_target_on_real_validation(kind: str, real_data: Pat
     shipped()
     k = KINDS[kind]
     _, val = data.split(data.load_folder(real_data / kind, k.digits))
-    reader = seg.SegReader(MODELS, [k])
+    reader = seg.SegReader.from_folder(MODELS, k)
     wrong = []
     for s in val:
-        text = text_of(reader.read(decode_png(s.path.read_bytes()), k))
+        text = text_of(reader.read(decode_png(s.path.read_bytes())))
         if text != s.answer:
             wrong.append((s.path.name, text))
     accuracy = 1 - len(wrong) / len(val)

@@ -237,12 +237,12 @@ def run(models_out: Path, data: Path | None, seed: int = 0, smoke: bool = False)
         for kind in KINDS.values():
             _, val_s = load_real(data, kind)
             section = report[f"ctc_{kind.name}"]
-            result = read_split(CtcReader(models_out, [kind]), kind, val_s)
+            result = read_split(CtcReader.from_folder(models_out, kind), kind, val_s)
             section["validation"] = result
             temperature = entries[f"ctc_{kind.name}"]["calibration"]["temperature"]
             section["quantization"] = quantization(
                 section["variants"],
-                lambda path, k=kind, t=temperature: CtcReader.for_file(path, k, t),
+                lambda path, k=kind, t=temperature: CtcReader(path, k, t),
                 kind,
                 val_s,
             )

@@ -240,7 +240,7 @@ def run(models_out: Path, data: Path | None, seed: int = 0, smoke: bool = False)
         for kind in KINDS.values():
             _, val_s = load_real(data, kind)
             section = report[f"seg_{kind.name}"]
-            result = read_split(SegReader(models_out, [kind]), kind, val_s)
+            result = read_split(SegReader.from_folder(models_out, kind), kind, val_s)
             section["validation"] = result
             entries[f"seg_{kind.name}"]["validation"] = {
                 **{k: result[k] for k in ("images", "correct", "accuracy")},
@@ -249,7 +249,7 @@ def run(models_out: Path, data: Path | None, seed: int = 0, smoke: bool = False)
             temperature = entries[f"seg_{kind.name}"]["calibration"]["temperature"]
             section["quantization"] = quantization(
                 section["variants"],
-                lambda path, k=kind, t=temperature: SegReader.for_file(path, k, t),
+                lambda path, k=kind, t=temperature: SegReader(path, k, t),
                 kind,
                 val_s,
             )

@@ -31,7 +31,7 @@ def read_split(reader: ModelReader, kind: Kind, samples: list[dataset.Sample]) -
     for s in samples:
         rgb = decode_png(s.path.read_bytes())
         started = time.perf_counter()
-        probs = reader.read(rgb, kind)
+        probs = reader.read(rgb)
         times.append(time.perf_counter() - started)
         unread += probs is None
         text = "".join(str(int(d)) for d in probs.argmax(axis=1)) if probs is not None else None
