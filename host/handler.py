@@ -70,7 +70,7 @@ def limits_summary() -> dict:
         "frame_bytes": limits.MAX_FRAME_BYTES,
         "reply_bytes": limits.MAX_REPLY_BYTES,
         "image_bytes": limits.MAX_IMAGE_BYTES,
-        "pixels": limits.MAX_PIXELS,
+        "pixels": limits.MAX_IMAGE_PIXELS,
         "images": limits.MAX_IMAGES,
         "timeout_s": limits.request_timeout(),
     }

@@ -20,14 +20,14 @@ import numpy as np
 from PIL import Image
 
 from host.errors import Code, HostError
-from host.limits import MAX_IMAGE_BYTES, MAX_PIXELS
+from host.limits import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_END = b"\x00\x00\x00\x00IEND\xaeB`\x82"  # the empty IEND chunk with its CRC
 _DATA_URL = re.compile(r"^data:([^;,]*)((?:;[^;,]*)*),", re.IGNORECASE)
 
 # Pillow's own bomb guard, as a second line behind our header check: over this it raises.
-Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 
 # Pillow imports its format plugins on the first open; do it now, at start-up, so a request
 # never runs an import (in a bundle deleted under a running host, one raised SystemExit).
@@ -76,7 +76,7 @@ def png_size(data: bytes) -> tuple[int, int]:
     return width, height
 
 
-def decode_png(data: bytes, max_pixels: int = MAX_PIXELS, limit: int = MAX_IMAGE_BYTES):
+def decode_png(data: bytes, max_pixels: int = MAX_IMAGE_PIXELS, limit: int = MAX_IMAGE_BYTES):
     """An RGB uint8 array (H, W, 3) from PNG bytes; palette, grey and alpha are handled.
 
     Transparent pixels are composited on white, as the page shows them. Raises HostError:

@@ -18,7 +18,7 @@ MAX_REPLY_BYTES = 1_000_000
 MAX_IMAGE_BYTES = 1024 * 1024
 
 # Largest width * height decoded; checked from the PNG header before any pixel is inflated.
-MAX_PIXELS = 1_000_000
+MAX_IMAGE_PIXELS = 1_000_000
 
 # Renderings of one captcha in a single `solve`.
 MAX_IMAGES = 8

@@ -35,7 +35,7 @@ FITS_SEED = 28.0  # a pixel further than this from every digit colour is a mix: 
 MAX_SEEDS = 24
 MAX_CANDIDATES = 96  # commonest colours looked at when choosing seeds
 MIN_PIXELS = 3  # components smaller than this are dropped (specks on seams)
-MAX_PIXELS = 65_536  # bigger inputs are refused (None): the captchas are ~3,300 pixels
+MAX_SEGMENT_PIXELS = 65_536  # bigger images are not segmented (None): captchas are ~3,300 pixels
 MAX_COMPONENTS_PER_DIGIT = 4  # real captchas have under 3 per digit (plus a margin of 8)
 CROP = 28  # crop side in pixels
 BOX = 24  # the digit is scaled to fit this box inside the crop
@@ -388,7 +388,7 @@ def find_digits(rgb: np.ndarray, digits: int) -> _Parts | None:
     if rgb.ndim != 3 or rgb.shape[2] != 3:
         return None
     h, w = rgb.shape[:2]
-    if h < 4 or w < 4 or h * w > MAX_PIXELS:
+    if h < 4 or w < 4 or h * w > MAX_SEGMENT_PIXELS:
         return None
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     brightest = np.maximum(np.maximum(r, g), b)

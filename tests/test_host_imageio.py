@@ -139,7 +139,7 @@ def test_decompression_bomb_is_refused_from_the_header() -> None:
 
 def test_pixel_limit_is_exact() -> None:
     at_limit = bomb(1000, 1000)
-    assert 1000 * 1000 == limits.MAX_PIXELS
+    assert 1000 * 1000 == limits.MAX_IMAGE_PIXELS
     # At the limit: not refused for size (its data is short, so it is a BAD_IMAGE at worst).
     assert code_of(lambda: imageio.decode_png(at_limit)) == "BAD_IMAGE"
     assert code_of(lambda: imageio.decode_png(bomb(1000, 1001))) == "IMAGE_TOO_LARGE"
