@@ -2,7 +2,7 @@
 
 Native messaging round trips and the command line (`--test`, `--json`, `--bench`), on
 synthetic captchas (training/synth.py) and, when ../shared/data exists, on real ones. Needs
-models/models.json: skipped locally before the models land, a failure in CI.
+the shipped models/models.json: skipped locally when it is missing, a failure in CI.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ MODELS = paths.bundle_root() / "models"
 
 @pytest.fixture(scope="module")
 def models() -> Path:
-    need((MODELS / "models.json").is_file(), "no models/models.json yet")
+    need((MODELS / "models.json").is_file(), "no models/models.json")
     return MODELS
 
 
