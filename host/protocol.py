@@ -263,7 +263,7 @@ def parse_request(message: object) -> Request:
         kind = check_kind(message.get("kind"))
         method = check_method(message.get("method", AUTO))
     except HostError as exc:
-        raise fail(Code(exc.code), exc.message) from None
+        raise fail(exc.code, exc.message) from None
     return Request(request_id, action, tuple(images), kind, method)
 
 
