@@ -391,16 +391,22 @@ def cmd_segment(args: argparse.Namespace) -> dict:
             for f in methods.values():
                 for _, _, rgb in images[:20]:
                     f(rgb, kind.digits)
+        # wall time, and this thread's CPU time (what load elsewhere on the machine inflates
+        # least: waiting for a core is not counted)
         times: dict = {m: [] for m in methods}
+        cpu: dict = {m: [] for m in methods}
         for _ in range(args.rounds):
             for _, _, rgb in images:
                 for m, f in methods.items():
+                    c = time.thread_time_ns()
                     t = time.perf_counter_ns()
                     f(rgb, kind.digits)
                     times[m].append((time.perf_counter_ns() - t) / 1e6)
+                    cpu[m].append((time.thread_time_ns() - c) / 1e6)
         for m in methods:
             per[m]["ms_median"] = statistics.median(times[m])
             per[m]["ms_p90"] = sorted(times[m])[int(0.9 * (len(times[m]) - 1))]
+            per[m]["cpu_ms_median"] = statistics.median(cpu[m])
             per[m]["timed_calls"] = len(times[m])
         per["stages_ms_median"] = stage_times(images, kind.digits, args.rounds, cv2, np, S)
         result["kinds"][kind_name] = per
