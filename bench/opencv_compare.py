@@ -45,6 +45,19 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 HOST_NAME = "decaptcha-host"
+_BUILD: list = []
+
+
+def build_py():
+    """The repository's build.py as a module, loaded by path (PyPI's `build` may shadow it)."""
+    if not _BUILD:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("decaptcha_build", REPO / "build.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _BUILD.append(module)
+    return _BUILD[0]
 
 
 # ------------------------------------------------------------------------------ bundles
@@ -53,7 +66,7 @@ HOST_NAME = "decaptcha-host"
 def pyinstaller_args(python: Path, entry: Path, dist: Path, work: Path) -> list[str]:
     """build.py's build_host arguments (copied; BUNDLE_EXCLUDES imported), minus the cv2
     exclusion when `entry` imports cv2."""
-    from build import BUNDLE_EXCLUDES
+    excludes = build_py().BUNDLE_EXCLUDES
 
     models = REPO / "models"
     data = [*sorted(models.glob("*.tflite")), models / "models.json"]
@@ -69,7 +82,7 @@ def pyinstaller_args(python: Path, entry: Path, dist: Path, work: Path) -> list[
     for f in data:
         args += ["--add-data", f"{f}{os.pathsep}models"]
     with_cv2 = "import cv2" in entry.read_text()
-    for module in BUNDLE_EXCLUDES:
+    for module in excludes:
         if with_cv2 and module == "cv2":
             continue
         args += ["--exclude-module", module]
@@ -81,7 +94,7 @@ ENTRY = "import runpy\n\nrunpy.run_module('host', run_name='__main__', alter_sys
 
 def build_bundle(python: Path, name: str, with_cv2: bool, out: Path) -> Path:
     """Build one bundle into out/<name>/decaptcha-host/; returns the folder."""
-    from build import strip_symbols
+    strip_symbols = build_py().strip_symbols
 
     work = out / name / "build"
     dist = out / name / "dist"
