@@ -155,9 +155,12 @@ test("a late answer for the previous image does not overwrite the current one", 
   const { env } = controllerFor(window, loginSpecWith().spec);
   loadNewImage(window, img, "auth_img.php?pwdstr=20261124-3");
   await settle();
-  env.requests[1].answer(ok(result("333333")));
-  await settle();
+  // One request in flight per page: the new image waits for the old one's (late) answer.
+  assert.equal(env.requests.length, 1);
   env.requests[0].answer(ok(result("111111")));
+  await settle();
+  assert.equal(field.value, "", "the late answer is for the previous image");
+  env.requests[1].answer(ok(result("333333")));
   await settle();
   assert.equal(field.value, "333333");
 });
@@ -171,8 +174,9 @@ test("an image element replaced by the page is found and solved", async () => {
   fresh.setAttribute("src", "auth_img.php?pwdstr=20261124-5");
   doc.querySelector("img[src^=auth_img]").replaceWith(fresh);
   await settle();
-  assert.equal(env.requests.length, 2);
   env.requests[0].answer(ok(result("111111"))); // for the removed image: stale
+  await settle();
+  assert.equal(env.requests.length, 2);
   env.requests[1].answer(ok(result("555555")));
   await settle();
   assert.equal(field.value, "555555");
@@ -325,6 +329,8 @@ test("the method setting is sent with each request", async () => {
   const { env, c } = controllerFor(window, loginSpecWith().spec, { settings: { ...SETTINGS, method: "seg" } });
   assert.equal(env.requests[0].request.method, "seg");
   c.setSettings({ ...SETTINGS, method: "ctc" });
+  env.requests[0].answer(ok(result("123456")));
+  await settle();
   loadNewImage(window, window.document.querySelector("img[src^=auth_img]"), "auth_img.php?pwdstr=20261124-8");
   assert.equal(env.requests[1].request.method, "ctc");
 });
@@ -397,4 +403,33 @@ test("course: the image is not swapped while the user is typing", async () => {
   await settle();
   assert.equal(calls.reloads, 0);
   assert.equal(field.value, "1");
+});
+
+test("an image flipping many times: one request in flight, only the newest image is sent next", async () => {
+  const { window } = dom(loginHtml());
+  const field = window.document.querySelector("input[name=passwd2]");
+  const img = window.document.querySelector("img[src^=auth_img]");
+  const { env } = controllerFor(window, loginSpecWith().spec);
+  const answerOf = (request) => String(Buffer.from(request.image.split(",")[1], "base64")).slice(-6).padStart(6, "0");
+  let last = "";
+  for (let round = 0; round < 5; round++) {
+    for (let i = 0; i < 40; i++) {
+      last = `auth_img.php?pwdstr=20261124-${100000 + round * 1000 + i}`;
+      loadNewImage(window, img, last);
+      await settle();
+    }
+    assert.equal(env.requests.length, round + 1, "one request in flight at a time");
+    const pending = env.requests[round];
+    pending.answer(ok(result(answerOf(pending.request)))); // stale unless it is the newest
+    await settle();
+  }
+  // The request now in flight is for the image shown last; its answer is filled.
+  const current = env.requests.at(-1);
+  assert.equal(env.requests.length, 6);
+  assert.equal(current.request.image, env.capture({ src: img.src }));
+  assert.ok(img.src.endsWith(last));
+  current.answer(ok(result(answerOf(current.request))));
+  await settle();
+  assert.equal(field.value, last.slice(-6));
+  assert.equal(env.requests.length, 6);
 });

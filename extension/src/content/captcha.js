@@ -98,7 +98,10 @@
    *   isLoaded(img), maySubmit() -> boolean, t(key) -> text, now() -> ms }
    *
    * State: `#job` is the job for the image shown now (null until that image is captured);
-   * a job that is no longer `#job` is stale, and what it learns is dropped.
+   * a job that is no longer `#job` is stale, and what it learns is dropped. `#busy` is the job
+   * being driven: at most one at a time, so at most one solve request is in flight per page.
+   * An image that arrives meanwhile waits in `#queued` (only the newest) and is driven when
+   * the busy job ends.
    */
   class CaptchaController {
     #doc;
@@ -111,6 +114,8 @@
     #lastFilled = null; // the text we put in the field (anything else in it is the user's)
     #filling = false; // our own input/change events are not the user's
     #job = null;
+    #busy = null;
+    #queued = null;
     #reload = null; // {reloads, force} while a reload we asked for is on its way (course)
     #view = { phase: PHASE.WAITING, done: 0 }; // what the popup shows
     #done = 0;
@@ -274,17 +279,23 @@
       }
     }
 
-    /** Drive `job`. */
+    /** Drive `job` now, or after the busy one (only the newest waiting job is kept). */
     #enqueue(job) {
       // Our answer to the previous image is wrong for this one.
       this.#clearOurAnswer();
       this.#setView({ ...this.#baseView(), image: job.image, answer: null, confidence: null });
       job.finished = new Promise((resolve) => (job.end = resolve));
-      this.#drive(job);
+      if (this.#busy) {
+        this.#queued?.end();
+        this.#queued = job;
+      } else {
+        this.#drive(job);
+      }
       return job.finished;
     }
 
     async #drive(job) {
+      this.#busy = job;
       let step = STEP.SOLVE;
       try {
         while (step !== STEP.DONE) {
@@ -296,7 +307,12 @@
       } catch (err) {
         if (job === this.#job) this.#setView({ phase: PHASE.ERROR, error: { code: ERRORS.INTERNAL, message: String(err) } });
       } finally {
+        this.#busy = null;
         job.end();
+        const queued = this.#queued;
+        this.#queued = null;
+        if (queued === this.#job && queued) this.#drive(queued);
+        else queued?.end();
       }
     }
 
