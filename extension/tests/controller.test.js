@@ -433,3 +433,32 @@ test("an image flipping many times: one request in flight, only the newest image
   assert.equal(field.value, last.slice(-6));
   assert.equal(env.requests.length, 6);
 });
+
+test("one request per image: a loaded image and then its own load event are solved once", async () => {
+  const { window } = dom(loginHtml());
+  const field = window.document.querySelector("input[name=passwd2]");
+  const img = window.document.querySelector("img[src^=auth_img]");
+  const { env } = controllerFor(window, loginSpecWith().spec); // found loaded at start
+  img.dispatchEvent(new window.Event("load")); // Chromium then fires its load event
+  await settle();
+  env.requests[0].answer(ok(result("123456")));
+  await settle();
+  img.setAttribute("src", img.getAttribute("src")); // a page re-setting the same src
+  img.dispatchEvent(new window.Event("load"));
+  await settle();
+  assert.equal(env.requests.length, 1);
+  assert.equal(field.value, "123456");
+  assert.equal(field.dataset.decaptcha, PHASE.FILLED);
+});
+
+test("course: a reloaded image is solved even when it looks the same", async () => {
+  const { window } = dom(courseHtml(), COURSE_URL);
+  const img = window.document.querySelector("img[src*=auth_img]");
+  const spec = { ...ns.course.spec, reloadImage: () => {} }; // the server sends the same picture
+  const { env } = controllerFor(window, spec);
+  env.requests[0].answer(ok(result("123", 0.4)));
+  await settle();
+  img.dispatchEvent(new window.Event("load"));
+  await settle();
+  assert.equal(env.requests.length, 2);
+});

@@ -243,6 +243,9 @@
       const force = reload?.force ?? false;
       const job = { ...this.#jobFields({ force }), reloads: reload?.reloads ?? 0 };
       if (!this.#captureInto(job)) return;
+      // The same picture again (Chromium reports a loaded image and then its load event;
+      // pages re-set the same src): one request per image. A reload we asked for is new.
+      if (!reload && this.#job && this.#job.key === job.key) return;
       this.#job = job;
       if (!this.#settings.autofill && !force) {
         this.#job = null; // not solved: switching autofill on must still solve it
