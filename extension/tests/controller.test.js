@@ -462,3 +462,24 @@ test("course: a reloaded image is solved even when it looks the same", async () 
   await settle();
   assert.equal(env.requests.length, 2);
 });
+
+test("a failed capture (tainted canvas) clears our answer and every mark that claims it", async () => {
+  const { window } = dom(loginHtml());
+  const field = window.document.querySelector("input[name=passwd2]");
+  const img = window.document.querySelector("img[src^=auth_img]");
+  const { env, c } = controllerFor(window, loginSpecWith().spec);
+  env.requests[0].answer(ok(result("123456")));
+  await settle();
+  assert.equal(field.dataset.decaptcha, PHASE.FILLED);
+  env.capture = () => {
+    throw new window.DOMException("The canvas has been tainted by cross-origin data.", "SecurityError");
+  };
+  loadNewImage(window, img, "https://elsewhere.example/auth_img.php?pwdstr=20261124-77");
+  await settle();
+  assert.equal(field.value, "");
+  assert.equal(field.dataset.decaptcha, undefined, "no 'filled' on an empty field");
+  assert.equal(field.dataset.decaptchaConfidence, undefined);
+  assert.equal(c.snapshot().phase, PHASE.ERROR);
+  assert.equal(c.snapshot().error.code, ns.config.ERRORS.CAPTURE);
+  assert.equal(env.requests.length, 1);
+});

@@ -275,8 +275,9 @@
         job.key = job.image;
         return true;
       } catch (err) {
+        // Whatever we filled is for an image we cannot see: it goes, and so do its marks.
         this.#job = null;
-        if (this.#lastFilled !== null && this.#marks.field.value === this.#lastFilled) this.#setValue("");
+        this.#clearOurAnswer();
         this.#setView({ ...this.#baseView(), phase: PHASE.ERROR, error: { code: ERRORS.CAPTURE, message: String(err) } });
         return false;
       }
@@ -427,10 +428,11 @@
       return value !== "" && value !== this.#lastFilled;
     }
 
-    /** Take our answer out of the field (the user's text stays). */
+    /** Take our answer out of the field (the user's text stays), and the marks that claim it. */
     #clearOurAnswer() {
       const field = this.#marks.field;
       if (this.#lastFilled !== null && field.value === this.#lastFilled) this.#setValue("");
+      if (field.dataset.decaptcha === PHASE.FILLED || field.dataset.decaptcha === PHASE.LOW) this.#marks.clear();
     }
 
     #mark(phase, result) {
