@@ -483,3 +483,59 @@ test("a failed capture (tainted canvas) clears our answer and every mark that cl
   assert.equal(c.snapshot().error.code, ns.config.ERRORS.CAPTURE);
   assert.equal(env.requests.length, 1);
 });
+
+test("auto: a confident answer the two models disagree on is unsure: voted on, never filled alone", async () => {
+  const { window } = dom(loginHtml());
+  const field = window.document.querySelector("input[name=passwd2]");
+  const { spec, calls } = loginSpecWith();
+  const { env, c } = controllerFor(window, spec);
+  env.requests[0].answer(ok(result("069000", 0.9999, { agree: false })));
+  await settle();
+  assert.equal(calls.more, 1, "a disagreement asks for more renderings");
+  env.requests[1].answer(ok(result("069000", 0.9999, { agree: false, renderings: 3 })));
+  await settle();
+  assert.equal(field.value, "");
+  assert.equal(field.dataset.decaptcha, PHASE.LOW);
+  assert.equal(c.snapshot().agree, false);
+});
+
+test("auto: a disagreement after the vote is unsure; an agreeing vote fills", async () => {
+  const { window } = dom(loginHtml());
+  const field = window.document.querySelector("input[name=passwd2]");
+  const { env } = controllerFor(window, loginSpecWith().spec);
+  env.requests[0].answer(ok(result("123456", 0.95, { agree: null })));
+  await settle();
+  env.requests[1].answer(ok(result("123456", 0.97, { agree: true, renderings: 3 })));
+  await settle();
+  assert.equal(field.value, "123456");
+});
+
+test("isConfident: >= the threshold, and for auto only when the models agree", () => {
+  const { isConfident } = ns.captcha;
+  const T = ns.config.CONFIDENCE_THRESHOLD;
+  assert.equal(isConfident(result("123456", T)), true, "at the threshold is confident");
+  assert.equal(isConfident(result("123456", T - 1e-9)), false);
+  assert.equal(isConfident(result("123456", 0.99, { agree: false })), false);
+  assert.equal(isConfident(result("123456", 0.99, { agree: null })), false, "auto with one model: not known to agree");
+  assert.equal(isConfident(result("123456", 0.99, { agree: undefined })), false);
+  assert.equal(isConfident(result("123456", 0.99, { method: "ctc", agree: null }), "ctc"), true, "ctc alone has nothing to agree with");
+  assert.equal(isConfident(result("123456", 0.99, { method: "ctc", agree: null }), "auto"), false, "asked for auto, got one model");
+  assert.equal(isConfident(result("123456", 0.99, { method: "seg", agree: null }), "seg"), true);
+  assert.equal(isConfident(null), false);
+  assert.equal(isConfident({ text: "123456", confidence: Number.NaN, method: "seg" }), false);
+});
+
+test("the submit follows the same rule: a disagreeing confident answer is never submitted", async () => {
+  const { window } = dom(loginHtml(), LOGIN_URL);
+  const doc = window.document;
+  doc.querySelector("input[name=account]").value = "110012345";
+  doc.querySelector("input[name=passwd]").value = "secret";
+  const { spec, calls } = loginSpecWith();
+  const { env } = controllerFor(window, spec, { settings: { ...SETTINGS, submitAfterFill: true } });
+  env.requests[0].answer(ok(result("123456", 0.999, { agree: false })));
+  await settle();
+  env.requests[1].answer(ok(result("123456", 0.999, { agree: false })));
+  await settle();
+  assert.equal(calls.submits, 0);
+  assert.equal(doc.querySelector("input[name=passwd2]").value, "");
+});

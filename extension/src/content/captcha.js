@@ -51,9 +51,16 @@
     return -1;
   }
 
-  /** Whether an answer may be filled (and submitted): confidence at or above the threshold. */
-  function isConfident(result) {
-    return Boolean(result) && typeof result.confidence === "number" && result.confidence >= CONFIDENCE_THRESHOLD;
+  /**
+   * Whether an answer may be filled (and submitted): confidence at or above the threshold
+   * and, for `auto` (asked for, or reported by the host), the two models agreeing on the text.
+   * A disagreement is unsure however high the confidence: a confident misreading of something
+   * that is not a captcha of this kind mostly shows as ctc and seg disagreeing (issue 15).
+   */
+  function isConfident(result, method = null) {
+    if (!result || typeof result.confidence !== "number" || !(result.confidence >= CONFIDENCE_THRESHOLD)) return false;
+    if (method === "auto" || result.method === "auto") return result.agree === true;
+    return true;
   }
 
   /**
@@ -389,7 +396,7 @@
     }
 
     #confident(result) {
-      return isConfident(result);
+      return isConfident(result, this.#settings.method);
     }
 
     /** The job's outcome on the page; true when it may go on to "log in after filling". */
