@@ -539,3 +539,93 @@ test("the submit follows the same rule: a disagreeing confident answer is never 
   assert.equal(calls.submits, 0);
   assert.equal(doc.querySelector("input[name=passwd2]").value, "");
 });
+
+// ---------------------------------------------------------------- what the page shows
+
+const note = (doc) => doc.querySelector("[data-decaptcha-note]");
+const check = (doc) => doc.querySelector("[data-decaptcha-check]");
+
+test("unsure: a short visible note right after the field; typing clears the note and the outline", async () => {
+  const { window } = dom(loginHtml());
+  const doc = window.document;
+  const field = doc.querySelector("input[name=passwd2]");
+  field.title = "page title";
+  const { env } = controllerFor(window, loginSpecWith().spec);
+  env.requests[0].answer(ok(result("123456", 0.5)));
+  await settle();
+  env.requests[1].answer(ok(result("123456", 0.6)));
+  await settle();
+  const shown = note(doc);
+  assert.ok(shown, "a note is shown");
+  assert.equal(field.nextElementSibling, shown, "right after the field");
+  assert.equal(shown.textContent, "msg:fieldUnsureNote");
+  assert.equal(shown.tagName, "SPAN");
+  assert.equal(shown.style.display, "inline");
+  assert.notEqual(field.style.outline, "");
+  assert.equal(check(doc), null, "no check on a field we did not fill");
+  field.value = "1";
+  field.dispatchEvent(new window.Event("input", { bubbles: true }));
+  assert.equal(note(doc), null, "the note goes once the user types");
+  assert.equal(field.style.outline, "");
+  assert.equal(field.title, "page title");
+  assert.equal(field.dataset.decaptcha, PHASE.LOW, "the marker still says what happened");
+});
+
+test("unsure, then a new image: the note goes while the new one is solved", async () => {
+  const { window } = dom(courseHtml(), COURSE_URL);
+  const doc = window.document;
+  const img = doc.querySelector("img[src*=auth_img]");
+  const { spec } = courseSpecWith();
+  const { env } = controllerFor(window, spec);
+  for (let i = 0; i < 3; i++) {
+    env.requests[i].answer(ok(result("123", 0.4)));
+    await settle();
+    if (i < 2) img.dispatchEvent(new window.Event("load"));
+  }
+  assert.ok(note(doc));
+  assert.equal(doc.querySelectorAll("[data-decaptcha-note]").length, 1);
+  loadNewImage(window, img, "/ccxp/INQUIRE/JH/mod/auth_img/auth_img.php?ACIXSTORE=next");
+  await settle();
+  assert.equal(note(doc), null);
+  env.requests[3].answer(ok(result("456")));
+  await settle();
+  assert.equal(note(doc), null);
+  assert.ok(check(doc));
+});
+
+test("filled: a small check with a tooltip after the field, gone when the user edits", async () => {
+  const { window } = dom(loginHtml());
+  const doc = window.document;
+  const field = doc.querySelector("input[name=passwd2]");
+  const { env } = controllerFor(window, loginSpecWith().spec);
+  env.requests[0].answer(ok(result("123456")));
+  await settle();
+  const mark = check(doc);
+  assert.ok(mark, "our own input event does not remove it");
+  assert.equal(field.nextElementSibling, mark);
+  assert.equal(mark.title, "msg:fieldFilledMark");
+  assert.equal(mark.textContent.length, 1, "discreet: one character");
+  assert.equal(note(doc), null);
+  field.value = "12345";
+  field.dispatchEvent(new window.Event("input", { bubbles: true }));
+  assert.equal(check(doc), null);
+});
+
+test("kept the user's text, host errors: no note and no check", async () => {
+  const { window } = dom(loginHtml());
+  const doc = window.document;
+  doc.querySelector("input[name=passwd2]").value = "98";
+  const { env } = controllerFor(window, loginSpecWith().spec);
+  env.requests[0].answer(ok(result("123456")));
+  await settle();
+  assert.equal(note(doc), null);
+  assert.equal(check(doc), null);
+  // Unsure while the user's text is in the field: nothing asks them to type it.
+  loadNewImage(window, doc.querySelector("img[src^=auth_img]"), "auth_img.php?pwdstr=20261124-31");
+  env.requests[1].answer(ok(result("123456", 0.3)));
+  await settle();
+  env.requests[2].answer(ok(result("123456", 0.3)));
+  await settle();
+  assert.equal(doc.querySelector("input[name=passwd2]").dataset.decaptcha, PHASE.LOW);
+  assert.equal(note(doc), null);
+});

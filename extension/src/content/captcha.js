@@ -131,6 +131,7 @@
     #onInput = () => {
       if (this.#filling) return;
       if (this.#job) this.#job.typed = true;
+      this.#marks?.userEdited();
     };
 
     constructor({ doc, spec, env, settings }) {
