@@ -14,6 +14,13 @@
     HOST_NAME: "nthu_ais_decaptcha",
 
     /**
+     * The AIS hosts, served over https (the manifests' host permissions). A frame is filled
+     * only when every window above it is on one of these: an AIS page framed by another site
+     * is left alone.
+     */
+    AIS_HOSTS: Object.freeze(["www.ccxp.nthu.edu.tw", "ccxp.nthu.edu.tw"]),
+
+    /**
      * Fill (and optionally submit) only at or above this calibrated confidence. A wrong
      * captcha counts toward the AIS lock-out (5 failures in 15 minutes), so below it the
      * field is left to the user.
