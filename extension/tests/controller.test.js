@@ -359,6 +359,21 @@ test("log in after filling: submits once when on, sure, and ID and password are 
   assert.equal(await submitCase(), 1);
 });
 
+test("log in after filling: the guard's answer is on the field (data-decaptcha-submit)", async () => {
+  for (const may of [true, false]) {
+    const { window } = dom(loginHtml(), LOGIN_URL);
+    const doc = window.document;
+    doc.querySelector("input[name=account]").value = "110012345";
+    doc.querySelector("input[name=passwd]").value = "secret";
+    const env = fakeEnv();
+    env.mayAnswer = may;
+    controllerFor(window, loginSpecWith().spec, { env, settings: { ...SETTINGS, submitAfterFill: true } });
+    env.requests[0].answer(ok(result("123456")));
+    await settle();
+    assert.equal(doc.querySelector("input[name=passwd2]").dataset.decaptchaSubmit, may ? "sent" : "refused");
+  }
+});
+
 test("log in after filling: never when off, unsure, fields empty or already tried", async () => {
   assert.equal(await submitCase({ settings: SETTINGS }), 0, "option off (the default)");
   assert.equal(await submitCase({ confidence: 0.7 }), 0, "not confident");

@@ -357,6 +357,7 @@
           return this.#settle(job) ? STEP.ASK : STEP.DONE;
         case STEP.ASK:
           job.mayClick = await this.#env.maySubmit();
+          if (job === this.#job) this.#marks.showSubmit(job.mayClick ? "sent" : "refused");
           return job.mayClick ? STEP.CLICK : STEP.DONE;
         case STEP.CLICK:
           if (this.#marks.field.value === job.result.text) {

@@ -37,12 +37,18 @@
       this.#prepare();
       f.dataset.decaptcha = phase;
       f.dataset.decaptchaSeq = String(seq);
+      delete f.dataset.decaptchaSubmit;
       if (typeof confidence === "number") f.dataset.decaptchaConfidence = confidence.toFixed(4);
       else delete f.dataset.decaptchaConfidence;
       this.#removeVisuals();
       // Unsure of a field the user has already typed in: nothing to ask of them.
       if (phase === "low-confidence" && f.value === "") this.#showUnsure();
       else if (phase === "filled") this.#showCheck();
+    }
+
+    /** "Log in after filling": whether the background's guard let this answer be submitted. */
+    showSubmit(decision) {
+      this.#field.dataset.decaptchaSubmit = decision;
     }
 
     /** The user typed: our note, outline and check are about a value that is now theirs. */
@@ -55,6 +61,7 @@
       this.#removeVisuals();
       delete this.#field.dataset.decaptcha;
       delete this.#field.dataset.decaptchaConfidence;
+      delete this.#field.dataset.decaptchaSubmit;
     }
 
     /** The page replaced the field: take our elements away, leave the old field's attributes. */

@@ -39,8 +39,17 @@
     /** Give up on one request after this long (a cold host loads its models first). */
     REQUEST_TIMEOUT_MS: 20 * 1000,
 
-    /** At most one automatic submit per tab in this window: a wrong answer is never retried in a loop. */
+    /**
+     * At most one automatic submit in this window across all tabs: a wrong answer is never
+     * retried in a loop (background/submit-guard.js).
+     */
     AUTO_SUBMIT_WINDOW_MS: 5 * 60 * 1000,
+
+    /**
+     * No automatic submit while the last one's outcome (the next AIS page load in its tab) is
+     * unknown, for at most this long: the AIS lock-out window.
+     */
+    AUTO_SUBMIT_OUTCOME_MS: 15 * 60 * 1000,
 
     /** Defaults of the user's switches, kept in storage.local. */
     DEFAULT_SETTINGS: Object.freeze({ autofill: true, submitAfterFill: false, method: "auto" }),
