@@ -195,6 +195,44 @@ def fault(faulty: Faulty) -> Iterator[Faulty]:
 # ---------------------------------------------------------------------------- tests
 
 
+def test_one_solve_request_per_image(fault: Faulty) -> None:
+    """The first captcha of a fresh browser, then course pages in a frame of an AIS page: the
+    host gets one request per image the page shows (plus the vote, when renderings were
+    fetched for one), never the same image twice."""
+    f = fault
+    since = f.mark()
+    pwdstr = open_login(f)
+    wait_outcome(f)
+    solves = of(f.events(since), "request", action="solve")
+    renderings = [s for s in f.state.served if s.kind == "ais6" and s.key == pwdstr]
+    # One rendering served: no vote, so one request; more: the vote is the second.
+    assert len(solves) == (1 if len(renderings) == 1 else 2), (len(solves), len(renderings))
+    assert field(f)["seq"] == 1
+
+    for i in range(5):
+        session = f"e2e{f.name}framed{i}"
+        since = f.mark()
+        f.driver.get(f"https://www.ccxp.nthu.edu.tw{replica.FRAMED_COURSE}?ACIXSTORE={session}")
+        wait_for(f, lambda d: d.find_elements(By.TAG_NAME, "iframe"), 15, "no frame")
+        f.driver.switch_to.frame(0)
+        try:
+            wait_for(
+                f,
+                lambda _: js(
+                    f,
+                    "const e = document.querySelector('[name=auth_num]');"
+                    "return e && ['filled', 'low-confidence'].includes(e.dataset.decaptcha);",
+                ),
+                OUTCOME_TIMEOUT,
+                "no outcome for auth_num in the frame",
+            )
+        finally:
+            f.driver.switch_to.default_content()
+        images = [s for s in f.state.served if s.kind == "ais3" and s.key == session]
+        solves = of(f.events(since), "request", action="solve")
+        assert len(solves) == len(images), f"{f.name}: {len(solves)} requests, {len(images)} images"
+
+
 def test_host_killed_mid_request_reconnects_once_and_fills(fault: Faulty) -> None:
     f = fault
     for _ in range(ABSTAIN_RETRIES):

@@ -40,6 +40,8 @@ COURSE_PAGE = "/ccxp/INQUIRE/JH/6/6.2/6.2.9/JH629001.php"
 COURSE_POST = "/ccxp/INQUIRE/JH/6/6.2/6.2.9/JH629002.php"
 COURSE_IMAGE = "/ccxp/INQUIRE/JH/mod/auth_img/auth_img.php"
 PROBE = "/e2e/probe.js"
+# An AIS page framing the course page (as the post-login frameset frames AIS pages).
+FRAMED_COURSE = "/ccxp/INQUIRE/e2e-framed-course.php"
 HOSTNAMES = ["www.ccxp.nthu.edu.tw", "ccxp.nthu.edu.tw", "localhost"]
 
 
@@ -203,6 +205,14 @@ def course_page(session: str) -> bytes:
     return html.encode("big5")
 
 
+def framed_course_page(session: str) -> bytes:
+    return (
+        f"<html><head><title>{TITLE}</title></head><body>"
+        f"<iframe name=main width=800 height=400 src={COURSE_PAGE}?ACIXSTORE={session}></iframe>"
+        "</body></html>"
+    ).encode("big5")
+
+
 def result_page(text: str) -> bytes:
     return (
         '<html><head><meta http-equiv="Content-Type" content="text/html; charset=big5">'
@@ -280,6 +290,8 @@ class Handler(BaseHTTPRequestHandler):
                 png = state.captchas.draw("ais3", answer)
                 state.served.append(Served("ais3", session, answer, time.time()))
             self.send(png, "image/png")
+        elif url.path == FRAMED_COURSE:
+            self.send(framed_course_page(query.get("ACIXSTORE", "framed")), "text/html")
         elif url.path == PROBE:
             self.send(PROBE_JS, "text/javascript")
         else:
