@@ -42,6 +42,8 @@ COURSE_IMAGE = "/ccxp/INQUIRE/JH/mod/auth_img/auth_img.php"
 PROBE = "/e2e/probe.js"
 # An AIS page framing the course page (as the post-login frameset frames AIS pages).
 FRAMED_COURSE = "/ccxp/INQUIRE/e2e-framed-course.php"
+# Another site's page framing the AIS course page (served on https://localhost:<port>).
+FOREIGN_FRAME = "/e2e/foreign-frame.html"
 HOSTNAMES = ["www.ccxp.nthu.edu.tw", "ccxp.nthu.edu.tw", "localhost"]
 
 
@@ -213,6 +215,14 @@ def framed_course_page(session: str) -> bytes:
     ).encode("big5")
 
 
+def foreign_frame_page(session: str) -> bytes:
+    src = f"https://{HOSTNAMES[0]}{COURSE_PAGE}?ACIXSTORE={session}"
+    return (
+        "<html><head><title>not AIS</title></head><body>"
+        f"<iframe width=800 height=400 src={src}></iframe></body></html>"
+    ).encode()
+
+
 def result_page(text: str) -> bytes:
     return (
         '<html><head><meta http-equiv="Content-Type" content="text/html; charset=big5">'
@@ -292,6 +302,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send(png, "image/png")
         elif url.path == FRAMED_COURSE:
             self.send(framed_course_page(query.get("ACIXSTORE", "framed")), "text/html")
+        elif url.path == FOREIGN_FRAME:
+            self.send(foreign_frame_page(query.get("ACIXSTORE", "foreign")), "text/html")
         elif url.path == PROBE:
             self.send(PROBE_JS, "text/javascript")
         else:
