@@ -512,6 +512,7 @@ test("auto: a confident answer the two models disagree on is unsure: voted on, n
   assert.equal(field.value, "");
   assert.equal(field.dataset.decaptcha, PHASE.LOW);
   assert.equal(c.snapshot().agree, false);
+  assert.equal(c.snapshot().reason, "disagree", "the popup can say why a 99.99% answer is unsure");
 });
 
 test("auto: a disagreement after the vote is unsure; an agreeing vote fills", async () => {

@@ -63,6 +63,13 @@
     return true;
   }
 
+  /** Why an answer is unsure, for the popup: no answer, the models disagree, or low confidence. */
+  function unsureReason(result) {
+    if (!result) return "no-answer";
+    if (result.method === "auto" && result.agree !== true && result.confidence >= CONFIDENCE_THRESHOLD) return "disagree";
+    return "low-confidence";
+  }
+
   /**
    * The steps of one job (one image, from its first solve request to its outcome), and which
    * step may follow which. The driver (#drive) runs one step at a time; after each it checks,
@@ -413,7 +420,7 @@
       if (!this.#confident(result)) {
         // Our stale answer must not stay; the user's own text does.
         this.#clearOurAnswer();
-        this.#setView({ ...shown, phase: PHASE.LOW, reason: result ? "low-confidence" : "no-answer" });
+        this.#setView({ ...shown, phase: PHASE.LOW, reason: unsureReason(result) });
         this.#mark(PHASE.LOW, result);
         return false;
       }
