@@ -645,3 +645,21 @@ test("kept the user's text, host errors: no note and no check", async () => {
   assert.equal(doc.querySelector("input[name=passwd2]").dataset.decaptcha, PHASE.LOW);
   assert.equal(note(doc), null);
 });
+
+test("a field replaced by the page: our note leaves with the old one", async () => {
+  const { window } = dom(loginHtml());
+  const doc = window.document;
+  const { env } = controllerFor(window, loginSpecWith().spec);
+  env.requests[0].answer(ok(result("123456", 0.5)));
+  await settle();
+  env.requests[1].answer(ok(result("123456", 0.5)));
+  await settle();
+  const old = doc.querySelector("input[name=passwd2]");
+  assert.ok(note(doc));
+  const fresh = doc.createElement("input");
+  fresh.name = "passwd2";
+  old.replaceWith(fresh);
+  await settle();
+  assert.equal(doc.querySelectorAll("[data-decaptcha-note]").length, 0);
+  assert.equal(old.style.outline, "", "the old field gets its own outline back");
+});
