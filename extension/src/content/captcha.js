@@ -66,7 +66,8 @@
   /** Why an answer is unsure, for the popup: no answer, the models disagree, or low confidence. */
   function unsureReason(result) {
     if (!result) return "no-answer";
-    if (result.method === "auto" && result.agree !== true && result.confidence >= CONFIDENCE_THRESHOLD) return "disagree";
+    // Confident by the threshold alone (isConfident, the one home of that comparison), not agreed.
+    if (result.method === "auto" && isConfident({ ...result, method: null })) return "disagree";
     return "low-confidence";
   }
 
