@@ -17,10 +17,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import need
@@ -229,9 +231,21 @@ def no_host(request, homes, server, state) -> Iterator[Live]:  # noqa: F811
 
 @pytest.fixture
 def normal_server(state):  # noqa: F811
-    """Undo a test's slow image server."""
+    """Undo a test's slow image server, blank captchas and pre-filled login forms."""
     yield state
     state.image_delay = 0.0
+    state.unreadable_login = False
+    state.prefill = None
+
+
+@pytest.fixture(params=["chromium", "firefox"])
+def fresh(request, homes, server, state) -> Iterator[Live]:  # noqa: F811
+    """A browser of its own: nothing submitted in it yet (the submit limit is browser-wide)."""
+    home = homes / f"fresh-{request.param}-{request.node.name.split('[')[0]}"
+    home.mkdir()
+    session = start(request.param, home, server, state, with_host=True)
+    yield session
+    session.browser.quit()
 
 
 # ---------------------------------------------------------------------------- tests
@@ -403,3 +417,121 @@ def test_without_host_page_untouched_and_popup_helps(no_host: Live) -> None:
     assert "build.py" in command or "--install" in command, command
     assert help_box.is_displayed()
     close_popup(live)
+
+
+def shown(live: Live, selector: str) -> dict | None:
+    """The element's text, title and whether it is rendered, or None when it is not there."""
+    return js(
+        live,
+        """
+        const e = document.querySelector(arguments[0]);
+        if (!e) return null;
+        const style = getComputedStyle(e);
+        const rendered = e.getClientRects().length > 0 && style.visibility !== "hidden";
+        return {text: e.textContent, title: e.title, rendered,
+                afterField: e.previousElementSibling === document.querySelector("[name=passwd2]")};
+        """,
+        selector,
+    )
+
+
+def gone(live: Live, selector: str) -> None:
+    WebDriverWait(live.driver, 10, 0.05).until(lambda _: shown(live, selector) is None)
+
+
+def outline(live: Live) -> str:
+    return js(live, "return document.querySelector('[name=passwd2]').style.outline")
+
+
+def test_page_marks_filled_check_and_unsure_note(live: Live, normal_server) -> None:
+    field = "passwd2"
+    # Filled: a discreet check after the field, with a tooltip; editing the field removes it.
+    solve_login(live)
+    check = shown(live, "[data-decaptcha-check]")
+    assert check and check["rendered"] and check["afterField"], check
+    assert check["title"].strip(), "the check has no tooltip"
+    live.driver.find_element(By.NAME, field).send_keys(Keys.BACKSPACE)
+    gone(live, "[data-decaptcha-check]")
+
+    # Unsure (a captcha with no digits at all): a visible note by the field and the outline;
+    # typing clears both.
+    live.state.unreadable_login = True
+    open_login(live, LOGIN)
+    assert wait_outcome(live, field) == "low-confidence"
+    assert value(live, field) == ""
+    note = shown(live, "[data-decaptcha-note]")
+    assert note and note["rendered"] and note["afterField"], note
+    assert note["text"].strip(), "the note says nothing"
+    assert outline(live), "no outline on the unsure field"
+    live.driver.find_element(By.NAME, field).send_keys("1")
+    gone(live, "[data-decaptcha-note]")
+    assert outline(live) == ""
+    assert value(live, field) == "1"
+
+
+def submit_decisions(live: Live, handles: list[str]) -> dict[str, str] | bool:
+    """Per tab: "posted" (it is on the form's target), "refused", "unsure"; False until all are."""
+    out = {}
+    for handle in handles:
+        live.driver.switch_to.window(handle)
+        try:
+            if urlsplit(live.driver.current_url).path == replica.LOGIN_POST:
+                out[handle] = "posted"
+                continue
+            marks = js(live, "return document.querySelector('[name=passwd2]')?.dataset")
+        except Exception:  # navigating
+            return False
+        if marks and marks.get("decaptchaSubmit") == "refused":
+            out[handle] = "refused"
+        elif marks and marks.get("decaptcha") == "low-confidence":
+            out[handle] = "unsure"
+        else:
+            return False
+    return out
+
+
+def test_one_automatic_submit_across_tabs(fresh: Live, normal_server) -> None:
+    live = fresh
+    live.driver.get(LOGIN)  # a login tab, so the popup has a page to follow
+    open_popup(live)
+    switch = WebDriverWait(live.driver, 10).until(
+        lambda d: d.find_element(By.ID, "submit-after-fill")
+    )
+    switch.click()
+    WebDriverWait(live.driver, 10).until(lambda _: switch.is_selected())
+    close_popup(live)
+
+    # Several login tabs whose ID and password are already filled; their captchas arrive
+    # about together (a slow image), and each is read confidently.
+    live.state.prefill = ("109000000", "not-a-real-password")
+    live.state.image_delay = 2.0
+    posts = len(live.state.posts)
+    for _ in range(ABSTAIN_RETRIES):
+        handles = []
+        for _ in range(3):
+            live.driver.switch_to.new_window("tab")
+            live.driver.get(LOGIN)
+            handles.append(live.driver.current_window_handle)
+        decisions = WebDriverWait(live.driver, OUTCOME_TIMEOUT, 0.1).until(
+            lambda _, handles=handles: submit_decisions(live, handles)
+        )
+        outcomes = sorted(decisions.values())
+        if outcomes == ["unsure"] * 3:
+            continue  # every captcha abstained: nothing could be submitted; try new ones
+        new_posts = live.state.posts[posts:]
+        assert len(new_posts) == 1, f"{live.name}: {len(new_posts)} submits from 3 tabs"
+        assert outcomes.count("posted") == 1, decisions
+        post = new_posts[0]
+        assert post.path == replica.LOGIN_POST
+        assert post.fields["passwd2"] == live.state.login[post.fields["fnstr"]]
+
+        # Another login tab later: refused too (one submit per window across all tabs).
+        live.driver.switch_to.new_window("tab")
+        live.driver.get(LOGIN)
+        last = [live.driver.current_window_handle]
+        WebDriverWait(live.driver, OUTCOME_TIMEOUT, 0.1).until(
+            lambda _, last=last: submit_decisions(live, last)
+        )
+        assert len(live.state.posts) == posts + 1, "a second automatic submit"
+        return
+    pytest.fail(f"{live.name}: every captcha abstained")

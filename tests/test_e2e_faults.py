@@ -45,6 +45,7 @@ FAULTY_HOST = Path(__file__).resolve().parent / "e2e" / "faulty_host.py"
 MANIFEST_NAME = "nthu_ais_decaptcha.json"
 SETTLED = {"filled", "low-confidence", "kept-user-input"}
 OUTCOME_TIMEOUT = 45  # seconds; a cold host loads its models first
+NEW_IMAGE_LOADED = "return window.__e2e.loads.some((l) => l.src.endsWith(arguments[0]))"
 ABSTAIN_RETRIES = 3  # the model may abstain (field left empty) on a captcha; never be wrong
 
 
@@ -70,12 +71,21 @@ class Faulty:
         return self.browser.name
 
     def set_fault(
-        self, kill: int = 0, kill_actions: tuple[str, ...] = ("solve",), hold: int = 0
+        self,
+        kill: int = 0,
+        kill_actions: tuple[str, ...] = ("solve",),
+        hold: int = 0,
+        release: bool = False,
     ) -> None:
-        """See tests/e2e/faulty_host.py: `kill` requests die, `hold` solve replies wait."""
-        self.config.write_text(
-            json.dumps({"kill": kill, "kill_actions": list(kill_actions), "hold": hold})
-        )
+        """See tests/e2e/faulty_host.py: `kill` requests die, `hold` solve replies wait (until
+        a newer solve request, or `release`)."""
+        settings = {"kill": kill, "kill_actions": list(kill_actions), "hold": hold}
+        self.config.write_text(json.dumps({**settings, "release": release}))
+
+    def release(self) -> None:
+        """Let held replies go (the remaining fault budgets are kept)."""
+        settings = json.loads(self.config.read_text() or "{}")
+        self.config.write_text(json.dumps({**settings, "release": True}))
 
     def events(self, since: int = 0) -> list[dict]:
         """The wrappers' events (one JSON object per line), from the `since`-th on."""
@@ -195,6 +205,89 @@ def fault(faulty: Faulty) -> Iterator[Faulty]:
 # ---------------------------------------------------------------------------- tests
 
 
+def test_one_solve_request_per_image(fault: Faulty) -> None:
+    """The first captcha of a fresh browser, then course pages in a frame of an AIS page: the
+    host gets one request per image the page shows (plus the vote, when renderings were
+    fetched for one), never the same image twice."""
+    f = fault
+    since = f.mark()
+    pwdstr = open_login(f)
+    wait_outcome(f)
+    solves = of(f.events(since), "request", action="solve")
+    renderings = [s for s in f.state.served if s.kind == "ais6" and s.key == pwdstr]
+    # One rendering served: no vote, so one request; more: the vote is the second.
+    assert len(solves) == (1 if len(renderings) == 1 else 2), (len(solves), len(renderings))
+    assert field(f)["seq"] == 1
+
+    for i in range(5):
+        session = f"e2e{f.name}framed{i}"
+        since = f.mark()
+        f.driver.get(f"https://www.ccxp.nthu.edu.tw{replica.FRAMED_COURSE}?ACIXSTORE={session}")
+        course_outcome_in_frame(f)
+        images = [s for s in f.state.served if s.kind == "ais3" and s.key == session]
+        solves = of(f.events(since), "request", action="solve")
+        assert len(solves) == len(images), f"{f.name}: {len(solves)} requests, {len(images)} images"
+
+
+def course_outcome_in_frame(f: Faulty) -> str:
+    """In the page's first frame: wait for the course captcha's outcome; returns the phase."""
+    wait_for(f, lambda d: d.find_elements(By.TAG_NAME, "iframe"), 15, "no frame")
+    f.driver.switch_to.frame(0)
+    try:
+        return wait_for(
+            f,
+            lambda _: js(
+                f,
+                "const e = document.querySelector('[name=auth_num]');"
+                "return e && ['filled', 'low-confidence'].includes(e.dataset.decaptcha)"
+                " && e.dataset.decaptcha;",
+            ),
+            OUTCOME_TIMEOUT,
+            "no outcome for auth_num in the frame",
+        )
+    finally:
+        f.driver.switch_to.default_content()
+
+
+def test_ais_page_framed_by_another_site_is_left_alone(fault: Faulty, server: int) -> None:  # noqa: F811
+    f = fault
+    since = f.mark()
+    # Another site (https://localhost:<port>) frames the AIS course page.
+    f.driver.get(f"https://localhost:{server}{replica.FOREIGN_FRAME}?ACIXSTORE=e2e{f.name}foreign")
+    page = f.driver.current_window_handle
+    wait_for(f, lambda d: d.find_elements(By.TAG_NAME, "iframe"), 15, "no frame")
+    f.driver.switch_to.frame(0)
+    loaded = "return window.__e2e && window.__e2e.loads.some((l) => l.src.includes('auth_img'))"
+    wait_for(f, lambda _: js(f, loaded), 15, "the framed captcha did not load")
+    f.driver.switch_to.default_content()
+
+    # Then, in another tab, the same page framed by an AIS page is solved: by the time its
+    # answer is back, a request from the foreign-framed page (sent as its image loaded) would
+    # have reached the host before it.
+    f.driver.switch_to.new_window("tab")
+    session = f"e2e{f.name}framedcontrol"
+    f.driver.get(f"https://www.ccxp.nthu.edu.tw{replica.FRAMED_COURSE}?ACIXSTORE={session}")
+    course_outcome_in_frame(f)
+    control = [s for s in f.state.served if s.kind == "ais3" and s.key == session]
+    solves = of(f.events(since), "request", action="solve")
+    assert len(solves) == len(control), f"{f.name}: the foreign-framed captcha was sent to the host"
+    f.driver.close()
+    f.driver.switch_to.window(page)
+    f.driver.switch_to.frame(0)
+    try:
+        untouched = js(
+            f,
+            "const e = document.querySelector('[name=auth_num]');"
+            "return [e.value, e.dataset.decaptcha ?? null, document.forms[0].outerHTML,"
+            " window.__e2e.snapshot];",
+        )
+    finally:
+        f.driver.switch_to.default_content()
+    value, phase, form, snapshot = untouched
+    assert (value, phase) == ("", None)
+    assert form == snapshot, "the foreign-framed page was changed"
+
+
 def test_host_killed_mid_request_reconnects_once_and_fills(fault: Faulty) -> None:
     f = fault
     for _ in range(ABSTAIN_RETRIES):
@@ -264,9 +357,11 @@ def test_host_dying_on_every_request_leaves_page_untouched_and_popup_reports(
 
 
 def test_stale_answer_dropped_when_image_replaced_in_flight(fault: Faulty) -> None:
+    """The page draws a new captcha while the first one's request is in flight: the new image
+    waits (one request in flight per page), the late answer is dropped, the new one filled."""
     f = fault
     for _ in range(ABSTAIN_RETRIES):
-        # The next solve reply waits until the page has asked again: a slow host.
+        # The next solve reply waits until the test releases it: a slow host.
         f.set_fault(hold=1)
         since = f.mark()
         open_login(f)
@@ -280,6 +375,10 @@ def test_stale_answer_dropped_when_image_replaced_in_flight(fault: Faulty) -> No
         new = f.state.new_pwdstr()
         js(f, "document.querySelector('img[src*=auth_img]').src = arguments[0]",
            f"auth_img.php?pwdstr={new}")  # fmt: skip
+        wait_for(f, lambda _, new=new: js(f, NEW_IMAGE_LOADED, new), 15, "no new captcha loaded")
+        solves = of(f.events(since), "request", action="solve")
+        assert [e["id"] for e in solves] == [old["id"]], f"{f.name}: a second request in flight"
+        f.release()
         phase = wait_outcome(f)
         got, answer = field(f)["value"], f.state.login[new]
         events = f.events(since)
@@ -287,8 +386,8 @@ def test_stale_answer_dropped_when_image_replaced_in_flight(fault: Faulty) -> No
         [stale] = of(events, "reply", id=old["id"])
         assert stale["ok"] is True and stale["held"], "the host did not answer the first image"
         newer = [e for e in of(events, "request", action="solve") if e["id"] != old["id"]]
-        assert newer and events.index(newer[0]) < events.index(stale), (
-            "the image was not replaced while the first request was in flight"
+        assert newer and events.index(stale) < events.index(newer[0]), (
+            "the new image was not sent after the late answer"
         )
         if stale["text"] != answer:
             assert stale["text"] not in inputs(f), f"{f.name}: the stale answer reached the field"

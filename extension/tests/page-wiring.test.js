@@ -80,3 +80,21 @@ test("a page without the captcha: no warm-up for course pages, no listener, noth
   assert.equal(ext.listeners.message.length, 0, "the popup gets no answer from this page");
   assert.equal(window.document.documentElement.outerHTML, before);
 });
+
+test("an AIS page framed by another site: nothing sent, nothing changed, no listener", async (t) => {
+  // A frame whose parent is another site (jsdom has no ancestorOrigins: the Firefox path).
+  const outer = dom("<iframe></iframe>", "https://evil.example/");
+  const frame = outer.window.document.querySelector("iframe").contentWindow;
+  frame.document.open();
+  frame.document.write(loginHtml());
+  frame.document.close();
+  const before = frame.document.documentElement.outerHTML;
+  const ext = fakeExt();
+  const page = await loadPage(ext, frame, "framed");
+  t.after(() => delete globalThis.document);
+  await page.runOnPage(ns.login.spec, { warmEarly: true });
+  await settle();
+  assert.equal(ext.sent.length, 0, "not even a warm-up");
+  assert.equal(ext.listeners.message.length, 0);
+  assert.equal(frame.document.documentElement.outerHTML, before);
+});

@@ -8,7 +8,8 @@ with the same arguments (so the caller check still applies) and sits on the pipe
     kill N         the next N request frames of `kill_actions` reach the real host, which is then
                    SIGKILLed (and this wrapper exits 70) before any reply: a host dying mid-request
     hold N         the next N `solve` replies are held until a newer `solve` request has come in
-                   (at most HOLD_MAX_S): a slow host, answering after the page moved on
+                   or the config says `"release": true` (at most HOLD_MAX_S): a slow host,
+                   answering after the page moved on
   pass mode (`--pass`): no proxy at all, the real host reads and writes the browser's own pipes;
     this wrapper only waits for it and records its exit code.
 
@@ -99,6 +100,14 @@ def spend(config: Path, budget: str, action: str | None) -> bool:
         return True
 
 
+def released(config: Path) -> bool:
+    """Whether the test has released held replies (`"release": true` in the config)."""
+    try:
+        return bool(json.loads(config.read_text()).get("release"))
+    except (OSError, ValueError):
+        return False
+
+
 def proxy(real: list[str], config: Path, record: Recorder) -> int:
     child = subprocess.Popen(real, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     record("start", mode="proxy", child=child.pid, argv=real[1:])
@@ -115,8 +124,12 @@ def proxy(real: list[str], config: Path, record: Recorder) -> int:
             action, nth = requests.get(json.dumps(reply.get("id")), (None, 0))
             held = spend(config, "hold", action)
             if held:
+                deadline = time.monotonic() + HOLD_MAX_S
                 with arrived:
-                    arrived.wait_for(lambda nth=nth: solves[0] > nth, HOLD_MAX_S)
+                    while solves[0] <= nth and not released(config):
+                        if time.monotonic() > deadline:
+                            break
+                        arrived.wait(0.05)
             result, error = reply.get("result") or {}, reply.get("error") or {}
             with write_lock:
                 stdout.write(frame(payload))

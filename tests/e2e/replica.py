@@ -40,6 +40,10 @@ COURSE_PAGE = "/ccxp/INQUIRE/JH/6/6.2/6.2.9/JH629001.php"
 COURSE_POST = "/ccxp/INQUIRE/JH/6/6.2/6.2.9/JH629002.php"
 COURSE_IMAGE = "/ccxp/INQUIRE/JH/mod/auth_img/auth_img.php"
 PROBE = "/e2e/probe.js"
+# An AIS page framing the course page (as the post-login frameset frames AIS pages).
+FRAMED_COURSE = "/ccxp/INQUIRE/e2e-framed-course.php"
+# Another site's page framing the AIS course page (served on https://localhost:<port>).
+FOREIGN_FRAME = "/e2e/foreign-frame.html"
 HOSTNAMES = ["www.ccxp.nthu.edu.tw", "ccxp.nthu.edu.tw", "localhost"]
 
 
@@ -113,6 +117,9 @@ class State:
     served: list[Served] = field(default_factory=list)
     many_renderings: bool = False  # next login codes: a real answer with many renderings
     image_delay: float = 0.0  # seconds before each captcha image is sent (a slow server)
+    unreadable_login: bool = False  # login captchas served as a blank image: the host is unsure
+    # (account, password) already in the login form, as a password manager would have put them
+    prefill: tuple[str, str] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     counter: itertools.count = field(
         default_factory=lambda: itertools.count(random.randrange(9000))
@@ -129,8 +136,12 @@ class State:
 # ---------------------------------------------------------------------------- pages
 
 
-def login_page(pwdstr: str, english: bool) -> bytes:
-    """The login page, in Big5. Markup style of the real one: old HTML, unquoted attributes."""
+def login_page(pwdstr: str, english: bool, prefill: tuple[str, str] | None = None) -> bytes:
+    """The login page, in Big5. Markup style of the real one: old HTML, unquoted attributes.
+    `prefill`: (account, password) already in their fields."""
+    filled = [f" value={v}" for v in prefill] if prefill else ["", ""]
+    account_input = f"<input type=text name=account class=inputtext size=15{filled[0]}>"
+    password_input = f"<input type=password name=passwd class=inputtext size=15{filled[1]}>"
     if english:
         labels = ("Account", "Password", "Verification code", "Play audio", "Login")
         lang = "<a href=index.php?lang=chinese>中文</a>"
@@ -150,8 +161,8 @@ def login_page(pwdstr: str, english: bool) -> bytes:
 {lang}
 <form name=login method=post action=pre_select_entry.php>
 <table border=0>
-<tr><td>{account}</td><td><input type=text name=account class=inputtext size=15></td></tr>
-<tr><td>{password}</td><td><input type=password name=passwd class=inputtext size=15></td></tr>
+<tr><td>{account}</td><td>{account_input}</td></tr>
+<tr><td>{password}</td><td>{password_input}</td></tr>
 <tr><td>{code}</td><td><input type=text name=passwd2 class=inputtext size=6 maxlength=6>
 <img src=auth_img.php?pwdstr={pwdstr} align=absmiddle> {audio_link}
 </td></tr>
@@ -196,11 +207,31 @@ def course_page(session: str) -> bytes:
     return html.encode("big5")
 
 
+def framed_course_page(session: str) -> bytes:
+    return (
+        f"<html><head><title>{TITLE}</title></head><body>"
+        f"<iframe name=main width=800 height=400 src={COURSE_PAGE}?ACIXSTORE={session}></iframe>"
+        "</body></html>"
+    ).encode("big5")
+
+
+def foreign_frame_page(session: str) -> bytes:
+    src = f"https://{HOSTNAMES[0]}{COURSE_PAGE}?ACIXSTORE={session}"
+    return (
+        "<html><head><title>not AIS</title></head><body>"
+        f"<iframe width=800 height=400 src={src}></iframe></body></html>"
+    ).encode()
+
+
 def result_page(text: str) -> bytes:
     return (
         '<html><head><meta http-equiv="Content-Type" content="text/html; charset=big5">'
         f"<title>{TITLE}</title></head><body>{text}</body></html>"
     ).encode("big5")
+
+
+# A white login-sized image: no digits at all, so the host has no answer (NO_ANSWER).
+BLANK_LOGIN_PNG = synth.png_bytes(np.full((32, 104, 3), 255, np.uint8), "ais6")
 
 
 # The test's probe: records image loads and input events with page timestamps, and a
@@ -244,7 +275,7 @@ class Handler(BaseHTTPRequestHandler):
         state = self.server.state
         if url.path in LOGIN_PATHS:
             english = query.get("lang", "").lower() in {"english", "e", "en"}
-            self.send(login_page(state.new_pwdstr(), english), "text/html")
+            self.send(login_page(state.new_pwdstr(), english, state.prefill), "text/html")
         elif url.path == LOGIN_IMAGE:
             time.sleep(state.image_delay)
             pwdstr = query.get("pwdstr", "")
@@ -253,6 +284,8 @@ class Handler(BaseHTTPRequestHandler):
                     state.login[pwdstr] = state.captchas.new_answer("ais6")
                 answer = state.login[pwdstr]
                 png = state.captchas.draw("ais6", answer)
+                if state.unreadable_login:
+                    png = BLANK_LOGIN_PNG
                 state.served.append(Served("ais6", pwdstr, answer, time.time()))
             self.send(png, "image/png")
         elif url.path == COURSE_PAGE:
@@ -267,6 +300,10 @@ class Handler(BaseHTTPRequestHandler):
                 png = state.captchas.draw("ais3", answer)
                 state.served.append(Served("ais3", session, answer, time.time()))
             self.send(png, "image/png")
+        elif url.path == FRAMED_COURSE:
+            self.send(framed_course_page(query.get("ACIXSTORE", "framed")), "text/html")
+        elif url.path == FOREIGN_FRAME:
+            self.send(foreign_frame_page(query.get("ACIXSTORE", "foreign")), "text/html")
         elif url.path == PROBE:
             self.send(PROBE_JS, "text/javascript")
         else:

@@ -4,9 +4,9 @@
 import "../shared/config.js";
 import { NativeHost } from "./native.js";
 import { solveRequest } from "./requests.js";
-import { makeSubmitGuard, memoryStore } from "./submit-guard.js";
+import { SubmitGuard, memoryStore } from "./submit-guard.js";
 
-const { AUTO_SUBMIT_WINDOW_MS, ERRORS, HOST_NAME, MSG } = globalThis.AISDecaptcha.config;
+const { AUTO_SUBMIT_OUTCOME_MS, AUTO_SUBMIT_WINDOW_MS, ERRORS, HOST_NAME, MSG } = globalThis.AISDecaptcha.config;
 // Firefox has `browser` (promises); Chromium's `chrome` returns promises in MV3 too.
 const ext = globalThis.browser ?? globalThis.chrome;
 
@@ -19,7 +19,7 @@ const host = new NativeHost({
 
 // storage.session survives the service worker being stopped, and is cleared with the browser.
 const session = ext.storage.session ?? memoryStore();
-const maySubmit = makeSubmitGuard(session, AUTO_SUBMIT_WINDOW_MS);
+const submitGuard = new SubmitGuard(session, { windowMs: AUTO_SUBMIT_WINDOW_MS, outcomeMs: AUTO_SUBMIT_OUTCOME_MS });
 
 // The tab that last showed a captcha: the popup falls back to it when it is opened as a
 // page of its own (tests do that) rather than from the toolbar.
@@ -42,7 +42,7 @@ async function handle(msg, sender) {
       noteCaptchaTab(tabId);
       return host.request(solveRequest(msg));
     case MSG.MAY_SUBMIT:
-      return { ok: tabId !== undefined && (await maySubmit(tabId)) };
+      return { ok: tabId !== undefined && (await submitGuard.maySubmit(tabId)) };
     case MSG.HOST_STATUS: {
       const reply = await host.request({ action: "status" });
       return { ...reply, transport: host.state };
@@ -63,4 +63,9 @@ ext.runtime.onMessage.addListener((msg, sender, sendResponse) => {
 
 ext.tabs.onRemoved.addListener(async (tabId) => {
   if (tabId === (await lastCaptchaTab())) session.remove?.("lastCaptchaTab");
+});
+
+// The outcome of an automatic submit: the next page load in the tab that submitted.
+ext.tabs.onUpdated.addListener((tabId, info, tab) => {
+  if (info.status) submitGuard.tabUpdated(tabId, { status: info.status, url: tab?.url ?? info.url });
 });

@@ -6,6 +6,7 @@
   "use strict";
   const ns = (globalThis.AISDecaptcha ??= {});
   const { COURSE_RELOADS, CONFIDENCE_THRESHOLD, ERRORS, EXTRA_RENDERINGS } = ns.config;
+  const { FieldMarks } = ns.fieldMarks;
 
   /** What the controller is doing, also written to the field as data-decaptcha (see docs/EXTENSION.md). */
   const PHASE = Object.freeze({
@@ -19,7 +20,6 @@
   });
 
   const CAPTCHA_SRC = /auth_img\.php/i;
-  const LOW_OUTLINE = "2px solid #d97706";
 
   /**
    * Find the captcha image and its answer field: an input named `fieldName` and the
@@ -51,9 +51,58 @@
     return -1;
   }
 
-  function isConfident(result) {
-    return Boolean(result) && typeof result.confidence === "number" && result.confidence >= CONFIDENCE_THRESHOLD;
+  /**
+   * Whether an answer may be filled (and submitted): confidence at or above the threshold
+   * and, for `auto` (asked for, or reported by the host), the two models agreeing on the text.
+   * A disagreement is unsure however high the confidence: a confident misreading of something
+   * that is not a captcha of this kind mostly shows as ctc and seg disagreeing (issue 15).
+   */
+  function isConfident(result, method = null) {
+    if (!result || typeof result.confidence !== "number" || !(result.confidence >= CONFIDENCE_THRESHOLD)) return false;
+    if (method === "auto" || result.method === "auto") return result.agree === true;
+    return true;
   }
+
+  /** Why an answer is unsure, for the popup: no answer, the models disagree, or low confidence. */
+  function unsureReason(result) {
+    if (!result) return "no-answer";
+    // Confident by the threshold alone (isConfident, the one home of that comparison), not agreed.
+    if (result.method === "auto" && isConfident({ ...result, method: null })) return "disagree";
+    return "low-confidence";
+  }
+
+  /**
+   * The steps of one job (one image, from its first solve request to its outcome), and which
+   * step may follow which. The driver (#drive) runs one step at a time; after each it checks,
+   * in that one place, that the job is still the current one (the image has not changed).
+   *
+   *   solve  -> more | reload | settle   first request; unsure: more renderings (login) or reload (course)
+   *   more   -> vote | settle            fetch more renderings of the same code (login)
+   *   vote   -> reload | settle          one request with all the renderings
+   *   reload -> done                    reload the page's own image; its load starts the next job
+   *   settle -> ask | done              fill, or mark unsure / kept / error
+   *   ask    -> click | done            "log in after filling": may we? (the background's guard)
+   *   click  -> done                    click the form's own button
+   */
+  const STEP = Object.freeze({
+    SOLVE: "solve",
+    MORE: "more",
+    VOTE: "vote",
+    RELOAD: "reload",
+    SETTLE: "settle",
+    ASK: "ask",
+    CLICK: "click",
+    DONE: "done",
+  });
+  const NEXT = Object.freeze({
+    [STEP.SOLVE]: [STEP.MORE, STEP.RELOAD, STEP.SETTLE],
+    [STEP.MORE]: [STEP.VOTE, STEP.SETTLE],
+    [STEP.VOTE]: [STEP.RELOAD, STEP.SETTLE],
+    [STEP.RELOAD]: [STEP.DONE],
+    [STEP.SETTLE]: [STEP.ASK, STEP.DONE],
+    [STEP.ASK]: [STEP.CLICK, STEP.DONE],
+    [STEP.CLICK]: [STEP.DONE],
+  });
 
   /**
    * Watches one captcha on a page and keeps its answer field filled.
@@ -62,30 +111,35 @@
    *   moreImages?(img, n), freshImage?(img), reloadImage?(img), canSubmit?(doc, field), submit?(field) }
    * env (the browser): { solve(request) -> reply envelope, capture(img) -> PNG data URL,
    *   isLoaded(img), maySubmit() -> boolean, t(key) -> text, now() -> ms }
+   *
+   * State: `#job` is the job for the image shown now (null until that image is captured);
+   * a job that is no longer `#job` is stale, and what it learns is dropped. `#busy` is the job
+   * being driven: at most one at a time, so at most one solve request is in flight per page.
+   * An image that arrives meanwhile waits in `#queued` (only the newest) and is driven when
+   * the busy job ends.
    */
   class CaptchaController {
     #doc;
     #spec;
     #env;
     #settings;
-    #field = null;
-    #img = null;
     #observer = null;
-    #gen = 0; // bumped for every image; replies for an older generation are stale
-    #genSrc = null;
-    #typed = false; // the user typed since this generation started
+    #img = null;
+    #marks = null; // FieldMarks of the answer field
+    #lastFilled = null; // the text we put in the field (anything else in it is the user's)
     #filling = false; // our own input/change events are not the user's
-    #lastFilled = null;
-    #reloads = 0;
-    #forceNext = false;
-    #fieldPrepared = false;
-    #saved = null; // the field's own outline/title, restored after a low-confidence mark
-    #seq = 0;
+    #job = null;
+    #busy = null;
+    #queued = null;
+    #reload = null; // {reloads, force} while a reload we asked for is on its way (course)
+    #view = { phase: PHASE.WAITING, done: 0 }; // what the popup shows
     #done = 0;
-    #state = { phase: PHASE.WAITING, done: 0 };
+    #seq = 0;
     #onLoad = () => this.#onImage();
     #onInput = () => {
-      if (!this.#filling) this.#typed = true;
+      if (this.#filling) return;
+      if (this.#job) this.#job.typed = true;
+      this.#marks?.userEdited();
     };
 
     constructor({ doc, spec, env, settings }) {
@@ -118,54 +172,59 @@
     }
 
     get field() {
-      return this.#field;
+      return this.#marks?.field ?? null;
     }
 
     setSettings(settings) {
       const switchedOn = settings.autofill && !this.#settings.autofill;
       this.#settings = settings;
       // Autofill just turned on: read the captcha already shown.
-      if (switchedOn && this.#state.phase === PHASE.OFF && this.#env.isLoaded(this.#img)) this.#onImage();
+      if (switchedOn && this.#view.phase === PHASE.OFF && this.#env.isLoaded(this.#img)) this.#onImage();
     }
 
     /** What the popup shows. */
     snapshot() {
-      return { kind: this.#spec.kind, seq: this.#seq, ...this.#state };
+      return { kind: this.#spec.kind, seq: this.#seq, ...this.#view };
     }
 
     /**
      * The popup's Re-solve: a fresh rendering of the same code (login) or a reloaded image
      * (course), solved and filled even over earlier text, since the user asked for it.
+     * Resolves when that job has ended.
      */
     async resolveNow() {
       const img = this.#img;
       if (!img) return;
       if (this.#spec.freshImage) {
-        const gen = this.#newGeneration(img);
-        this.#setState({ phase: PHASE.SOLVING, reason: null });
+        const job = this.#newJob({ force: true });
+        this.#setView({ phase: PHASE.SOLVING, reason: null });
         // On failure, fall back to the displayed image.
         const fresh = await this.#spec.freshImage(img).catch(() => null);
-        if (gen !== this.#gen) return;
-        await this.#run(gen, { force: true, first: fresh });
+        if (job !== this.#job) return;
+        if (!fresh && !this.#captureInto(job)) return;
+        job.image ??= fresh;
+        job.key = job.image;
+        await this.#enqueue(job);
       } else if (this.#spec.reloadImage) {
-        this.#forceNext = true;
-        this.#reloads = 0;
-        this.#setState({ phase: PHASE.SOLVING, reason: "reloading" });
+        this.#reload = { reloads: 0, force: true };
+        this.#setView({ phase: PHASE.SOLVING, reason: "reloading" });
         this.#spec.reloadImage(img);
       } else {
-        await this.#run(this.#newGeneration(img), { force: true });
+        const job = this.#newJob({ force: true });
+        if (this.#captureInto(job)) await this.#enqueue(job);
       }
     }
 
+    // ------------------------------------------------------------ events from the page
+
     #bind({ field, img }) {
       this.#unbind();
-      if (field !== this.#field) {
+      if (field !== this.#marks?.field) {
         // A new field: nothing in it is ours, and its attributes are the page's.
+        this.#marks?.detach();
+        this.#marks = new FieldMarks(field, (key) => this.#env.t(key));
         this.#lastFilled = null;
-        this.#fieldPrepared = false;
-        this.#saved = null;
       }
-      this.#field = field;
       this.#img = img;
       img.addEventListener("load", this.#onLoad);
       field.addEventListener("input", this.#onInput);
@@ -173,93 +232,167 @@
 
     #unbind() {
       this.#img?.removeEventListener("load", this.#onLoad);
-      this.#field?.removeEventListener("input", this.#onInput);
+      this.#marks?.field.removeEventListener("input", this.#onInput);
     }
 
     #onMutation() {
       const found = this.#spec.find(this.#doc);
       if (!found) return;
-      if (found.img !== this.#img || found.field !== this.#field) {
+      if (found.img !== this.#img || found.field !== this.#marks.field) {
         // The page replaced the image or the field: watch the new ones.
-        this.#gen += 1;
+        this.#job = null;
         this.#bind(found);
-        this.#genSrc = null;
         if (this.#env.isLoaded(found.img)) this.#onImage();
         return;
       }
-      if (this.#genSrc !== null && this.#img.src !== this.#genSrc) {
+      if (this.#job && this.#img.src !== this.#job.src) {
         // A new src: anything in flight is for the old image. Solve when it has loaded.
-        this.#gen += 1;
-        this.#genSrc = null;
-        this.#setState({ phase: PHASE.WAITING, reason: null });
+        this.#job = null;
+        this.#setView({ phase: PHASE.WAITING, reason: null });
       }
     }
 
-    #newGeneration(img) {
-      this.#gen += 1;
-      this.#genSrc = img.src;
-      this.#typed = false;
-      return this.#gen;
-    }
-
+    /** The image has loaded (or is loaded at start, or autofill was switched on). */
     #onImage() {
-      const img = this.#img;
-      const gen = this.#newGeneration(img);
-      // Our answer to the previous image is wrong for this one.
-      if (this.#lastFilled !== null && this.#field.value === this.#lastFilled) this.#setValue("");
-      const force = this.#forceNext;
-      this.#forceNext = false;
-      this.#run(gen, { force }).catch((err) => {
-        if (gen === this.#gen) this.#setState({ phase: PHASE.ERROR, error: { code: ERRORS.INTERNAL, message: String(err) } });
-      });
+      const reload = this.#reload;
+      this.#reload = null;
+      const force = reload?.force ?? false;
+      const job = { ...this.#jobFields({ force }), reloads: reload?.reloads ?? 0 };
+      if (!this.#captureInto(job)) return;
+      // The same picture again (Chromium reports a loaded image and then its load event;
+      // pages re-set the same src): one request per image. A reload we asked for is new.
+      if (!reload && this.#job && this.#job.key === job.key) return;
+      this.#job = job;
+      if (!this.#settings.autofill && !force) {
+        this.#job = null; // not solved: switching autofill on must still solve it
+        this.#clearOurAnswer();
+        this.#setView({ ...this.#baseView(), phase: PHASE.OFF, image: job.image });
+        return;
+      }
+      this.#enqueue(job);
     }
 
-    async #run(gen, { force = false, first = null } = {}) {
-      const img = this.#img;
-      const started = this.#env.now();
-      const base = { phase: PHASE.SOLVING, reason: null, error: null, submitted: false, startedAt: Date.now() };
-      let image = first;
-      if (!image) {
-        try {
-          image = this.#env.capture(img);
-        } catch (err) {
-          this.#setState({ ...base, phase: PHASE.ERROR, error: { code: ERRORS.CAPTURE, message: String(err) } });
-          return;
+    // ------------------------------------------------------------ jobs
+
+    #jobFields({ force }) {
+      return { src: this.#img.src, image: null, key: null, force, typed: false, reloads: 0, result: null, error: null, started: this.#env.now(), startedAt: Date.now() };
+    }
+
+    #newJob({ force }) {
+      const job = this.#jobFields({ force });
+      this.#job = job;
+      return job;
+    }
+
+    /** Capture the displayed image into `job`; a failure ends it as an error. */
+    #captureInto(job) {
+      try {
+        job.image = this.#env.capture(this.#img);
+        job.key = job.image;
+        return true;
+      } catch (err) {
+        // Whatever we filled is for an image we cannot see: it goes, and so do its marks.
+        this.#job = null;
+        this.#clearOurAnswer();
+        this.#setView({ ...this.#baseView(), phase: PHASE.ERROR, error: { code: ERRORS.CAPTURE, message: String(err) } });
+        return false;
+      }
+    }
+
+    /** Drive `job` now, or after the busy one (only the newest waiting job is kept). */
+    #enqueue(job) {
+      // Our answer to the previous image is wrong for this one.
+      this.#clearOurAnswer();
+      this.#setView({ ...this.#baseView(), image: job.image, answer: null, confidence: null });
+      job.finished = new Promise((resolve) => (job.end = resolve));
+      if (this.#busy) {
+        this.#queued?.end();
+        this.#queued = job;
+      } else {
+        this.#drive(job);
+      }
+      return job.finished;
+    }
+
+    async #drive(job) {
+      this.#busy = job;
+      let step = STEP.SOLVE;
+      try {
+        while (step !== STEP.DONE) {
+          const next = await this.#perform(step, job);
+          if (!NEXT[step].includes(next)) throw new Error(`no step ${next} after ${step}`);
+          if (job !== this.#job) break; // the image changed while we waited: drop what we learnt
+          step = next;
         }
+      } catch (err) {
+        if (job === this.#job) this.#setView({ phase: PHASE.ERROR, error: { code: ERRORS.INTERNAL, message: String(err) } });
+      } finally {
+        this.#busy = null;
+        job.end();
+        const queued = this.#queued;
+        this.#queued = null;
+        if (queued === this.#job && queued) this.#drive(queued);
+        else queued?.end();
       }
-      if (!this.#settings.autofill && !force) {
-        this.#setState({ ...base, phase: PHASE.OFF, image, answer: null, confidence: null });
-        return;
-      }
-      this.#setState({ ...base, image, answer: null, confidence: null });
+    }
 
-      let reply = await this.#solve({ image });
-      if (gen !== this.#gen) return; // the image changed while we waited
-      if (!reply.ok && reply.error?.code !== ERRORS.NO_ANSWER) return this.#fail(reply.error);
-      let result = reply.ok ? reply.result : null;
-
-      if (!isConfident(result) && this.#spec.moreImages) {
-        // Login: the server draws the same code again with new noise; vote over renderings.
-        const more = await this.#spec.moreImages(img, EXTRA_RENDERINGS).catch(() => []);
-        if (gen !== this.#gen) return;
-        if (more.length > 0) {
-          reply = await this.#solve({ images: [image, ...more] });
-          if (gen !== this.#gen) return;
-          if (!reply.ok && reply.error?.code !== ERRORS.NO_ANSWER) return this.#fail(reply.error);
-          if (reply.ok) result = reply.result;
+    /** Run one step of `job`; returns the next step (one of NEXT[step]). */
+    async #perform(step, job) {
+      const spec = this.#spec;
+      switch (step) {
+        case STEP.SOLVE:
+          this.#accept(job, await this.#solve({ image: job.image }));
+          if (job.error || this.#confident(job.result)) return STEP.SETTLE;
+          if (spec.moreImages) return STEP.MORE;
+          return this.#mayReload(job) ? STEP.RELOAD : STEP.SETTLE;
+        case STEP.MORE:
+          // Login: the server draws the same code again with new noise; vote over renderings.
+          job.more = await spec.moreImages(this.#img, EXTRA_RENDERINGS).catch(() => []);
+          return job.more.length > 0 ? STEP.VOTE : STEP.SETTLE;
+        case STEP.VOTE: {
+          const reply = await this.#solve({ images: [job.image, ...job.more] });
+          if (reply.ok || reply.error?.code !== ERRORS.NO_ANSWER) this.#accept(job, reply);
+          if (job.error || this.#confident(job.result)) return STEP.SETTLE;
+          return this.#mayReload(job) ? STEP.RELOAD : STEP.SETTLE;
         }
+        case STEP.RELOAD:
+          // Course: a second fetch may draw a new code, so show (and solve) a new image instead.
+          this.#reload = { reloads: job.reloads + 1, force: job.force };
+          this.#setView({ ...this.#resultView(job.result), phase: PHASE.SOLVING, reason: "reloading" });
+          spec.reloadImage(this.#img);
+          return STEP.DONE;
+        case STEP.SETTLE:
+          return this.#settle(job) ? STEP.ASK : STEP.DONE;
+        case STEP.ASK:
+          job.mayClick = await this.#env.maySubmit();
+          if (job === this.#job) this.#marks.showSubmit(job.mayClick ? "sent" : "refused");
+          return job.mayClick ? STEP.CLICK : STEP.DONE;
+        case STEP.CLICK:
+          if (this.#marks.field.value === job.result.text) {
+            this.#view = { ...this.#view, submitted: true };
+            spec.submit(this.#marks.field);
+          }
+          return STEP.DONE;
       }
+      throw new Error(`unknown step ${step}`);
+    }
 
-      const userBusy = this.#typed || this.#userOwnsField(); // never swap the image the user is reading
-      if (!isConfident(result) && this.#spec.reloadImage && this.#reloads < COURSE_RELOADS && !userBusy) {
-        // Course: a second fetch may draw a new code, so show (and solve) a new image instead.
-        this.#reloads += 1;
-        this.#forceNext = force;
-        this.#setState({ ...this.#resultState(result), phase: PHASE.SOLVING, reason: "reloading" });
-        this.#spec.reloadImage(img);
-        return;
+    /** A reply's result or error, into the job (NO_ANSWER is "unsure", not a broken host). */
+    #accept(job, reply) {
+      if (reply.ok) {
+        job.result = reply.result;
+        job.error = null;
+      } else if (reply.error?.code === ERRORS.NO_ANSWER) {
+        job.result = null;
+      } else {
+        job.error = reply.error ?? { code: ERRORS.INTERNAL, message: "unknown" };
       }
-      this.#finish(result, { force, totalMs: this.#env.now() - started });
+    }
+
+    #mayReload(job) {
+      // Never swap the image the user is reading.
+      const userBusy = job.typed || this.#userOwnsField();
+      return Boolean(this.#spec.reloadImage) && job.reloads < COURSE_RELOADS && !userBusy;
     }
 
     async #solve(request) {
@@ -272,50 +405,63 @@
       return reply;
     }
 
-    #finish(result, { force, totalMs }) {
-      const shown = { ...this.#resultState(result), totalMs };
-      if (!isConfident(result)) {
+    #confident(result) {
+      return isConfident(result, this.#settings.method);
+    }
+
+    /** The job's outcome on the page; true when it may go on to "log in after filling". */
+    #settle(job) {
+      const { result, force } = job;
+      const shown = { ...this.#resultView(result), totalMs: this.#env.now() - job.started };
+      if (job.error) {
+        // Host missing or broken: say so in the popup, leave the page exactly as it is.
+        this.#setView({ phase: PHASE.ERROR, reason: "host", error: job.error });
+        return false;
+      }
+      if (!this.#confident(result)) {
         // Our stale answer must not stay; the user's own text does.
-        if (this.#lastFilled !== null && this.#field.value === this.#lastFilled) this.#setValue("");
-        this.#setState({ ...shown, phase: PHASE.LOW, reason: result ? "low-confidence" : "no-answer" });
+        this.#clearOurAnswer();
+        this.#setView({ ...shown, phase: PHASE.LOW, reason: unsureReason(result) });
         this.#mark(PHASE.LOW, result);
-        return;
+        return false;
       }
-      if (!force && (this.#typed || this.#userOwnsField())) {
-        this.#setState({ ...shown, phase: PHASE.KEPT, reason: "user-typed" });
+      if (!force && (job.typed || this.#userOwnsField())) {
+        this.#setView({ ...shown, phase: PHASE.KEPT, reason: "user-typed" });
         this.#mark(PHASE.KEPT, result);
-        return;
+        return false;
       }
-      this.#reloads = 0;
       this.#setValue(result.text);
       this.#lastFilled = result.text;
-      this.#setState({ ...shown, phase: PHASE.FILLED });
+      this.#setView({ ...shown, phase: PHASE.FILLED });
       this.#mark(PHASE.FILLED, result);
-      if (!force) this.#maybeSubmit(result);
-    }
-
-    #fail(error) {
-      // Host missing or broken: say so in the popup, leave the page exactly as it is.
-      this.#setState({ phase: PHASE.ERROR, reason: "host", error: error ?? { code: ERRORS.INTERNAL, message: "unknown" } });
-    }
-
-    async #maybeSubmit(result) {
       const spec = this.#spec;
-      if (!this.#settings.submitAfterFill || !spec.submit || !isConfident(result)) return;
-      if (!spec.canSubmit?.(this.#doc, this.#field)) return;
-      const gen = this.#gen;
-      if (!(await this.#env.maySubmit())) return;
-      if (gen !== this.#gen || this.#field.value !== result.text) return;
-      this.#state = { ...this.#state, submitted: true };
-      spec.submit(this.#field);
+      return !force && this.#settings.submitAfterFill && Boolean(spec.submit) && Boolean(spec.canSubmit?.(this.#doc, this.#marks.field));
     }
+
+    // ------------------------------------------------------------ the field and the view
 
     #userOwnsField() {
-      const value = this.#field.value;
+      const value = this.#marks.field.value;
       return value !== "" && value !== this.#lastFilled;
     }
 
-    #resultState(result) {
+    /** Take our answer out of the field (the user's text stays), and the marks that claim it. */
+    #clearOurAnswer() {
+      const field = this.#marks.field;
+      if (this.#lastFilled !== null && field.value === this.#lastFilled) this.#setValue("");
+      if (field.dataset.decaptcha === PHASE.FILLED || field.dataset.decaptcha === PHASE.LOW) this.#marks.clear();
+    }
+
+    #mark(phase, result) {
+      this.#seq += 1;
+      this.#marks.show(phase, { seq: this.#seq, confidence: result?.confidence ?? null });
+    }
+
+    #baseView() {
+      return { phase: PHASE.SOLVING, reason: null, error: null, submitted: false, startedAt: Date.now() };
+    }
+
+    #resultView(result) {
       return {
         answer: result?.text ?? null,
         confidence: result?.confidence ?? null,
@@ -328,16 +474,16 @@
       };
     }
 
-    #setState(patch) {
-      this.#state = { ...this.#state, ...patch };
+    #setView(patch) {
+      this.#view = { ...this.#view, ...patch };
       // `done` counts settled outcomes, so the popup can wait for the one it asked for.
       if (patch.phase && patch.phase !== PHASE.SOLVING && patch.phase !== PHASE.WAITING) {
-        this.#state.done = ++this.#done;
+        this.#view.done = ++this.#done;
       }
     }
 
     #setValue(value) {
-      const field = this.#field;
+      const field = this.#marks.field;
       const view = this.#doc.defaultView;
       this.#filling = true;
       try {
@@ -348,38 +494,7 @@
         this.#filling = false;
       }
     }
-
-    /** Sensible attributes for a one-time code field; only once the host has answered. */
-    #prepareField() {
-      if (this.#fieldPrepared) return;
-      this.#fieldPrepared = true;
-      const f = this.#field;
-      f.setAttribute("autocomplete", "off"); // a captcha answer is never worth remembering
-      if (!f.hasAttribute("inputmode")) f.setAttribute("inputmode", "numeric");
-      f.setAttribute("spellcheck", "false");
-      f.setAttribute("autocapitalize", "off");
-    }
-
-    #mark(phase, result) {
-      const f = this.#field;
-      this.#prepareField();
-      this.#seq += 1;
-      f.dataset.decaptcha = phase;
-      f.dataset.decaptchaSeq = String(this.#seq);
-      if (result && typeof result.confidence === "number") f.dataset.decaptchaConfidence = result.confidence.toFixed(4);
-      else delete f.dataset.decaptchaConfidence;
-      if (phase === PHASE.LOW) {
-        this.#saved ??= { outline: f.style.outline, title: f.getAttribute("title") };
-        f.style.outline = LOW_OUTLINE;
-        f.title = this.#env.t("fieldLowConfidence");
-      } else if (this.#saved) {
-        f.style.outline = this.#saved.outline;
-        if (this.#saved.title === null) f.removeAttribute("title");
-        else f.setAttribute("title", this.#saved.title);
-        this.#saved = null;
-      }
-    }
   }
 
-  ns.captcha = { PHASE, findCaptcha, isConfident, CaptchaController };
+  ns.captcha = { PHASE, STEP, NEXT, findCaptcha, isConfident, CaptchaController };
 })();

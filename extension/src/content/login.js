@@ -1,5 +1,5 @@
 // The AIS login page: 6-digit captcha (auth_img.php?pwdstr=...) answered in passwd2.
-// See /work/shared/notes/ais-pages.md (copied facts in docs/EXTENSION.md).
+// The page's facts (fields, image URL, the lock-out) are in docs/EXTENSION.md.
 
 // Classic script on the AISDecaptcha namespace (see shared/config.js for why).
 (() => {

@@ -9,6 +9,7 @@
   const { CaptchaController } = ns.captcha;
   const ext = globalThis.browser ?? globalThis.chrome;
   const MAX_PIXELS = 512 * 512;
+  const MAX_FRAME_DEPTH = 16;
 
   /** Draw the displayed image (same origin, so the canvas is not tainted) and encode it as PNG. */
   function captureImage(img) {
@@ -19,6 +20,35 @@
     canvas.height = img.naturalHeight;
     canvas.getContext("2d").drawImage(img, 0, 0);
     return canvas.toDataURL("image/png");
+  }
+
+  /**
+   * Whether every window above `win` (if any) is an AIS page. Chromium lists the ancestors'
+   * origins in location.ancestorOrigins; Firefox has no such list, so we walk up the parents:
+   * reading a cross-origin window's location throws, and that means "not AIS".
+   */
+  function framedOnlyByAis(win) {
+    if (win.top === win) return true;
+    const listed = win.location?.ancestorOrigins;
+    if (listed && typeof listed.length === "number") return [...listed].every(isAisOrigin);
+    try {
+      // Bounded, should a wrapper ever make `w.parent` a new object at the top.
+      for (let w = win, depth = 0; w !== w.parent && depth < MAX_FRAME_DEPTH; w = w.parent, depth++) {
+        if (!isAisOrigin(w.parent.location.origin)) return false;
+      }
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  function isAisOrigin(origin) {
+    try {
+      const url = new URL(origin);
+      return url.protocol === "https:" && url.port === "" && ns.config.AIS_HOSTS.includes(url.hostname) && url.origin === origin;
+    } catch {
+      return false; // "null" (sandboxed, data:) and anything else that is not a URL
+    }
   }
 
   function isLoaded(img) {
@@ -51,6 +81,8 @@
 
   /** Run one captcha kind on this page; does nothing when the page has no such captcha. */
   async function runOnPage(spec, { warmEarly }) {
+    // An AIS page framed by another site: not ours to fill (a script there could read the answer).
+    if (!framedOnlyByAis(document.defaultView)) return;
     let settings = await loadSettings(ext.storage.local);
     if (warmEarly && settings.autofill) send({ type: MSG.WARM });
     await domReady(document);
@@ -72,5 +104,5 @@
     });
   }
 
-  ns.page = { captureImage, isLoaded, runOnPage };
+  ns.page = { captureImage, framedOnlyByAis, isLoaded, runOnPage };
 })();

@@ -14,6 +14,13 @@
     HOST_NAME: "nthu_ais_decaptcha",
 
     /**
+     * The AIS hosts, served over https (the manifests' host permissions). A frame is filled
+     * only when every window above it is on one of these: an AIS page framed by another site
+     * is left alone.
+     */
+    AIS_HOSTS: Object.freeze(["www.ccxp.nthu.edu.tw", "ccxp.nthu.edu.tw"]),
+
+    /**
      * Fill (and optionally submit) only at or above this calibrated confidence. A wrong
      * captcha counts toward the AIS lock-out (5 failures in 15 minutes), so below it the
      * field is left to the user.
@@ -32,8 +39,17 @@
     /** Give up on one request after this long (a cold host loads its models first). */
     REQUEST_TIMEOUT_MS: 20 * 1000,
 
-    /** At most one automatic submit per tab in this window: a wrong answer is never retried in a loop. */
+    /**
+     * At most one automatic submit in this window across all tabs: a wrong answer is never
+     * retried in a loop (background/submit-guard.js).
+     */
     AUTO_SUBMIT_WINDOW_MS: 5 * 60 * 1000,
+
+    /**
+     * No automatic submit while the last one's outcome (the next AIS page load in its tab) is
+     * unknown, for at most this long: the AIS lock-out window.
+     */
+    AUTO_SUBMIT_OUTCOME_MS: 15 * 60 * 1000,
 
     /** Defaults of the user's switches, kept in storage.local. */
     DEFAULT_SETTINGS: Object.freeze({ autofill: true, submitAfterFill: false, method: "auto" }),
