@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import host
+from host import browsers, install, limits, log, paths, protocol
 from host import caller as callers
-from host import limits, log, paths, protocol, registry
 from host.errors import HostError
 from host.kinds import KINDS
 
@@ -40,7 +40,7 @@ def serve(caller: callers.Caller | None) -> int:
     if interactive:
         logger.warning("reading native-messaging frames from this terminal; see --help")
     try:
-        allowed = callers.allowed_ids(registry.installed_extension_ids())
+        allowed = callers.allowed_ids(install.installed_extension_ids())
     except Exception as exc:  # an unreadable record must not stop our own extension
         logger.warning("cannot read registered extension ids: %s", exc)
         allowed = callers.allowed_ids()
@@ -95,7 +95,7 @@ def parser() -> argparse.ArgumentParser:
         "--browser",
         action="append",
         default=[],
-        choices=sorted(registry.BROWSERS),
+        choices=sorted(browsers.BROWSERS),
         help="--install: this browser (repeatable); default: every one you have",
     )
     p.add_argument(
@@ -127,7 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_bench(args.bench, args.split, args.json)
     if args.write_system_manifests:
         return cmd_write_system_manifests(args.write_system_manifests, args.exe)
-    target = registry.Target.current(args.home.resolve() if args.home else None)
+    target = browsers.Target.current(args.home.resolve() if args.home else None)
     if args.install:
         return cmd_install(target, args.browser, args.extension_id)
     if args.uninstall:
@@ -222,10 +222,10 @@ def cmd_bench(folder: Path, split: str, as_json: bool) -> int:
 # -- --install / --uninstall / --status -----------------------------------------------------
 
 
-def cmd_install(target: registry.Target, browsers: list[str], extension_ids: list[str]) -> int:
+def cmd_install(target: browsers.Target, browsers: list[str], extension_ids: list[str]) -> int:
     try:
-        lines = registry.install(target, browsers, extension_ids)
-    except (registry.InstallError, OSError) as exc:
+        lines = install.install(target, browsers, extension_ids)
+    except (install.InstallError, OSError) as exc:
         print(f"install failed: {exc}", file=sys.stderr)
         return 1
     for line in lines:
@@ -239,8 +239,8 @@ def cmd_write_system_manifests(root: Path, exe: Path | None) -> int:
         print("error: --write-system-manifests needs --exe PATH", file=sys.stderr)
         return 2
     try:
-        written = registry.write_system_manifests(root, exe)
-    except (registry.InstallError, OSError) as exc:
+        written = install.write_system_manifests(root, exe)
+    except (install.InstallError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     for path in written:
@@ -248,9 +248,9 @@ def cmd_write_system_manifests(root: Path, exe: Path | None) -> int:
     return 0
 
 
-def cmd_uninstall(target: registry.Target) -> int:
+def cmd_uninstall(target: browsers.Target) -> int:
     try:
-        lines = registry.uninstall(target)
+        lines = install.uninstall(target)
     except OSError as exc:
         print(f"uninstall failed: {exc}", file=sys.stderr)
         return 1
@@ -259,9 +259,9 @@ def cmd_uninstall(target: registry.Target) -> int:
     return 0
 
 
-def cmd_status(target: registry.Target) -> int:
+def cmd_status(target: browsers.Target) -> int:
     """Registrations per browser, then whether the models load. Non-zero if anything is wrong."""
-    entries = registry.status(target)
+    entries = install.status(target)
     broken = 0
     for entry in entries:
         where = entry.manifest or "not registered"
@@ -273,7 +273,7 @@ def cmd_status(target: registry.Target) -> int:
             print(f"{'':22}{problem}")
         broken += bool(entry.problems)
     registered = sum(e.manifest is not None for e in entries)
-    record = registry.read_record(target)
+    record = install.read_record(target)
     if record.get("extension_ids"):
         print(f"extra extension ids: {', '.join(record['extension_ids'])}")
     log.setup(to_file=False)

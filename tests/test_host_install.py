@@ -1,4 +1,4 @@
-"""host/registry.py: install, status and uninstall, into a temporary home.
+"""host/install.py: install, status and uninstall, into a temporary home.
 
 Linux is exercised for real (files, permissions, the launcher actually starting the host);
 the macOS and Windows layouts are checked as data, with a fake registry for Windows, the one
@@ -16,8 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from host import ids, registry
-from host.registry import BROWSERS, InstallError, Target
+from host import browsers, ids, install
+from host.browsers import BROWSERS, Target
+from host.install import InstallError
+from tests.fake_hkcu import FakeHkcuKeys
 from tests.fuzz.hostpipe import REPO, frame, host_env, split_frames
 
 OUR_ORIGIN = f"chrome-extension://{ids.CHROMIUM_EXTENSION_ID}/"
@@ -111,7 +113,7 @@ def test_install_status_uninstall_on_linux(linux_home: Path) -> None:
 
 def test_status_finds_a_manifest_whose_host_is_gone(linux_home: Path) -> None:
     assert host_cli(linux_home, "--install", "--browser", "chromium").returncode == 0
-    launcher = registry.app_dir(Target("linux", linux_home)) / "decaptcha-host.sh"
+    launcher = install.app_dir(Target("linux", linux_home)) / "decaptcha-host.sh"
     launcher.unlink()
     status = host_cli(linux_home, "--status")
     assert status.returncode != 0
@@ -179,7 +181,7 @@ def test_install_refuses_a_path_it_cannot_verify(tmp_path: Path) -> None:
         (tmp_path, "does not exist or is not a file"),
     ]:
         with pytest.raises(InstallError, match=reason):
-            registry.install(target, ["chromium"], executable=bad)
+            install.install(target, ["chromium"], executable=bad)
     assert not (tmp_path / ".config/chromium").exists()
 
 
@@ -188,18 +190,18 @@ def test_install_tightens_an_existing_manifest(linux_home: Path) -> None:
     path.parent.mkdir()
     path.write_text("{}")
     path.chmod(0o666)
-    registry.install(Target("linux", linux_home), ["chromium"])
+    install.install(Target("linux", linux_home), ["chromium"])
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert json.loads(path.read_text())["name"] == ids.HOST_NAME
 
 
 def test_uninstall_without_a_record_removes_only_our_manifests(linux_home: Path) -> None:
     target = Target("linux", linux_home)
-    registry.install(target, ["chrome"])
-    registry.record_path(target).unlink()
+    install.install(target, ["chrome"])
+    install.record_path(target).unlink()
     other = linux_home / ".config/google-chrome/NativeMessagingHosts/other_host.json"
     other.write_text('{"name": "other_host"}')
-    lines = registry.uninstall(target)
+    lines = install.uninstall(target)
     assert any(NAME in line for line in lines)
     assert not (other.parent / NAME).exists() and other.is_file()
 
@@ -208,7 +210,7 @@ def test_xdg_config_home_is_respected(tmp_path: Path) -> None:
     config = tmp_path / "xdg"
     (config / "chromium").mkdir(parents=True)
     target = Target("linux", tmp_path / "home", {"XDG_CONFIG_HOME": str(config)})
-    registry.install(target, [])
+    install.install(target, [])
     assert (config / "chromium/NativeMessagingHosts" / NAME).is_file()
     assert (config / "nthu-ais-decaptcha/install.json").is_file()
 
@@ -221,9 +223,9 @@ def test_macos_layout(tmp_path: Path) -> None:
     for folder in ("Google/Chrome", "Microsoft Edge", "BraveSoftware/Brave-Browser", "Firefox"):
         (support / folder).mkdir(parents=True)
     target = Target("darwin", tmp_path)
-    assert [b.name for b in registry.detect(target)] == ["chrome", "edge", "brave", "firefox"]
+    assert [b.name for b in browsers.detect(target)] == ["chrome", "edge", "brave", "firefox"]
     before = tree(tmp_path)
-    registry.install(target)
+    install.install(target)
     expected = {
         "chrome": support / "Google/Chrome/NativeMessagingHosts" / NAME,
         "edge": support / "Microsoft Edge/NativeMessagingHosts" / NAME,
@@ -231,44 +233,28 @@ def test_macos_layout(tmp_path: Path) -> None:
         "firefox": support / "Mozilla/NativeMessagingHosts" / NAME,
     }
     for name, path in expected.items():
-        assert registry.manifest_path(target, BROWSERS[name]) == path
+        assert install.manifest_path(target, BROWSERS[name]) == path
         assert path.is_file() and stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert registry.manifest_path(target, BROWSERS["chromium"]) == (
+    assert install.manifest_path(target, BROWSERS["chromium"]) == (
         support / "Chromium/NativeMessagingHosts" / NAME
     )
-    assert registry.manifest_path(target, BROWSERS["vivaldi"]) == (
+    assert install.manifest_path(target, BROWSERS["vivaldi"]) == (
         support / "Vivaldi/NativeMessagingHosts" / NAME
     )
     launcher = support / "nthu-ais-decaptcha/decaptcha-host.sh"
     assert json.loads(expected["chrome"].read_text())["path"] == str(launcher)
-    states = {e.browser.name: e.ok for e in registry.status(target)}
+    states = {e.browser.name: e.ok for e in install.status(target)}
     assert states == {
         "chrome": True, "chromium": False, "edge": True, "brave": True, "vivaldi": False,
         "firefox": True,
     }  # fmt: skip
-    registry.uninstall(target)
+    install.uninstall(target)
     assert tree(tmp_path) == before
-
-
-class FakeRegistry:
-    """HKEY_CURRENT_USER as a dict of key -> default value."""
-
-    def __init__(self) -> None:
-        self.keys: dict[str, str] = {}
-
-    def get_default(self, key: str) -> str | None:
-        return self.keys.get(key)
-
-    def set_default(self, key: str, value: str) -> None:
-        self.keys[key] = value
-
-    def delete_key(self, key: str) -> None:
-        self.keys.pop(key, None)
 
 
 def windows_target(tmp_path: Path) -> Target:
     env = {"APPDATA": str(tmp_path / "Roaming"), "LOCALAPPDATA": str(tmp_path / "Local")}
-    return Target("win32", tmp_path, env, FakeRegistry())
+    return Target("win32", tmp_path, env, FakeHkcuKeys())
 
 
 def test_windows_layout_with_a_fake_registry(tmp_path: Path) -> None:
@@ -277,16 +263,16 @@ def test_windows_layout_with_a_fake_registry(tmp_path: Path) -> None:
                    "Local/Vivaldi/User Data", "Roaming/Mozilla/Firefox"):  # fmt: skip
         (tmp_path / folder).mkdir(parents=True)
     before = tree(tmp_path)
-    lines = registry.install(target)
+    lines = install.install(target)
     ours = tmp_path / "Roaming/nthu-ais-decaptcha"
     chromium_manifest, firefox_manifest = ours / "chromium" / NAME, ours / "firefox" / NAME
     key = "NativeMessagingHosts\\" + ids.HOST_NAME
-    assert target.registry.keys == {  # Vivaldi reads Chrome's key
+    assert target.keys.defaults == {  # Vivaldi reads Chrome's key
         f"Software\\Google\\Chrome\\{key}": str(chromium_manifest),
         f"Software\\Microsoft\\Edge\\{key}": str(chromium_manifest),
         f"Software\\Mozilla\\{key}": str(firefox_manifest),
     }
-    for k in target.registry.keys:
+    for k in target.keys.defaults:
         assert any(f"HKEY_CURRENT_USER\\{k} = " in line for line in lines)
     chromium_body = json.loads(chromium_manifest.read_text())
     assert chromium_body["allowed_origins"] == [OUR_ORIGIN]  # one manifest lists every id
@@ -296,13 +282,13 @@ def test_windows_layout_with_a_fake_registry(tmp_path: Path) -> None:
     assert text.startswith("@echo off\r\n") and "-m host %*" in text
     assert json.loads(firefox_manifest.read_text())["allowed_extensions"] == [ids.FIREFOX_ADDON_ID]
 
-    states = {e.browser.name: (e.ok, e.key) for e in registry.status(target)}
+    states = {e.browser.name: (e.ok, e.key) for e in install.status(target)}
     assert states["edge"] == (True, f"Software\\Microsoft\\Edge\\{key}")
     assert states["chromium"][0] is False  # no key for Chromium
     assert states["brave"][0] is True  # Brave reads Chrome's key, which now exists
 
-    registry.uninstall(target)
-    assert target.registry.keys == {}
+    install.uninstall(target)
+    assert target.keys.defaults == {}
     assert tree(tmp_path) == before
 
 
@@ -311,19 +297,8 @@ def test_windows_refuses_a_host_that_is_not_an_exe_or_bat(tmp_path: Path) -> Non
     script = tmp_path / "host.py"
     script.write_text("")
     with pytest.raises(InstallError, match=r"not an \.exe or \.bat"):
-        registry.install(target, ["chrome"], executable=script)
-    assert target.registry.keys == {}
-
-
-def test_every_browser_has_a_layout_on_every_os(tmp_path: Path) -> None:
-    for os_name in ("linux", "darwin", "win32"):
-        target = Target(os_name, tmp_path, {}, FakeRegistry())
-        paths = {registry.manifest_path(target, b) for b in BROWSERS.values()}
-        if os_name == "win32":
-            assert len(paths) == 2  # one manifest per family
-        else:
-            assert len(paths) == len(BROWSERS)
-        assert all(p.name == NAME and p.is_absolute() for p in paths)
+        install.install(target, ["chrome"], executable=script)
+    assert target.keys.defaults == {}
 
 
 # -- system-wide manifests (the .deb) ---------------------------------------------------------
@@ -345,9 +320,9 @@ def test_write_system_manifests_for_the_package(tmp_path: Path) -> None:
     }
     assert sorted(out.stdout.split()) == sorted(str(p) for p in expected)
     for path, listed in expected.items():
-        family = registry.CHROMIUM if listed == "allowed_origins" else registry.FIREFOX
+        family = install.CHROMIUM if listed == "allowed_origins" else install.FIREFOX
         body = json.loads(path.read_text())
-        assert body == registry.manifest(family, Path(exe), registry.family_ids(())[family])
+        assert body == install.manifest(family, Path(exe), install.family_ids(())[family])
         assert body["path"] == exe and body[listed]
         assert stat.S_IMODE(path.stat().st_mode) == 0o644  # every user's browser reads it
     assert not (tmp_path / "home").exists()  # nothing per-user

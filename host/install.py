@@ -1,11 +1,10 @@
-"""Registering the host with browsers: where each looks for manifests; install, uninstall, status.
+"""Registering the host with browsers: what install writes and removes, and status.
 
 One manifest per browser family (Chromium's lists `allowed_origins`, Firefox's
 `allowed_extensions`), written into every per-user folder the browsers read (Linux, macOS) or,
-on Windows, into our own folder with an HKCU key per browser pointing at it. Everything install
-writes is listed in an install record, so `uninstall` removes exactly that. Everything takes a
-`Target` (OS, home, environment, registry), so tests run against a temporary home and a fake
-Windows registry."""
+on Windows, into our own folder with an HKCU key per browser pointing at it (host/browsers.py
+says where). Everything install writes is listed in an install record, so `uninstall` removes
+exactly that."""
 
 from __future__ import annotations
 
@@ -15,17 +14,25 @@ import os
 import re
 import shlex
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
-from host import ids
+from host import ids, paths
+from host.browsers import (
+    BROWSERS,
+    CHROMIUM,
+    FIREFOX,
+    Browser,
+    Target,
+    detect,
+    registry_key,
+    system_manifest_path,
+    user_manifest_dir,
+)
 
-APP_FOLDER = "nthu-ais-decaptcha"
 RECORD_NAME = "install.json"
 DESCRIPTION = "NTHU AIS Decaptcha: reads the AIS captcha locally"
-CHROMIUM, FIREFOX = "chromium", "firefox"
 
 # Chromium ids are 32 letters a-p; Firefox ids are an email-like name or a {GUID}.
 _CHROMIUM_ID = re.compile(r"^[a-p]{32}$")
@@ -38,182 +45,24 @@ class InstallError(Exception):
     """Install cannot proceed (bad id, unverifiable executable, unknown browser)."""
 
 
-@dataclass(frozen=True)
-class Browser:
-    name: str
-    title: str
-    family: str
-    linux: str  # profile root under the config home (~/.config), or under home for Firefox
-    mac: str  # under ~/Library/Application Support
-    windows_data: str  # profile root under %LOCALAPPDATA% (Firefox: %APPDATA%), to detect it
-    windows_key: str  # HKCU key whose NativeMessagingHosts\<name> default value is the manifest
-    linux_system: str  # the system-wide manifest folder on Linux (what a package installs)
-
-
-BROWSERS: dict[str, Browser] = {
-    b.name: b
-    for b in (
-        Browser(
-            "chrome", "Google Chrome", CHROMIUM, "google-chrome", "Google/Chrome",
-            "Google/Chrome/User Data", r"Software\Google\Chrome",
-            "/etc/opt/chrome/native-messaging-hosts",
-        ),
-        Browser(
-            "chromium", "Chromium", CHROMIUM, "chromium", "Chromium",
-            "Chromium/User Data", r"Software\Chromium",
-            "/etc/chromium/native-messaging-hosts",
-        ),
-        Browser(
-            "edge", "Microsoft Edge", CHROMIUM, "microsoft-edge", "Microsoft Edge",
-            "Microsoft/Edge/User Data", r"Software\Microsoft\Edge",
-            "/etc/opt/edge/native-messaging-hosts",
-        ),
-        # Brave and Vivaldi read Chrome's key on Windows (they have none of their own).
-        Browser(
-            "brave", "Brave", CHROMIUM, "BraveSoftware/Brave-Browser",
-            "BraveSoftware/Brave-Browser", "BraveSoftware/Brave-Browser/User Data",
-            r"Software\Google\Chrome", "/etc/opt/brave.com/brave/native-messaging-hosts",
-        ),
-        Browser(
-            "vivaldi", "Vivaldi", CHROMIUM, "vivaldi", "Vivaldi",
-            "Vivaldi/User Data", r"Software\Google\Chrome",
-            "/etc/opt/vivaldi/native-messaging-hosts",
-        ),
-        Browser(
-            "firefox", "Firefox", FIREFOX, ".mozilla", "Firefox",
-            "Mozilla/Firefox", r"Software\Mozilla",
-            "/usr/lib/mozilla/native-messaging-hosts",
-        ),
-    )
-}  # fmt: skip
-
-
-class Registry(Protocol):
-    """The bit of the Windows registry we use: default values of keys under HKEY_CURRENT_USER."""
-
-    def get_default(self, key: str) -> str | None: ...
-    def set_default(self, key: str, value: str) -> None: ...
-    def delete_key(self, key: str) -> None: ...
-
-
-class WindowsRegistry:
-    """HKCU through winreg (Windows only)."""
-
-    def __init__(self) -> None:
-        import winreg
-
-        self._w = winreg
-
-    def get_default(self, key: str) -> str | None:
-        try:
-            with self._w.OpenKey(self._w.HKEY_CURRENT_USER, key) as handle:
-                value, _ = self._w.QueryValueEx(handle, "")
-        except OSError:
-            return None
-        return str(value)
-
-    def set_default(self, key: str, value: str) -> None:
-        with self._w.CreateKeyEx(self._w.HKEY_CURRENT_USER, key, 0, self._w.KEY_WRITE) as handle:
-            self._w.SetValueEx(handle, "", 0, self._w.REG_SZ, value)
-
-    def delete_key(self, key: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self._w.DeleteKey(self._w.HKEY_CURRENT_USER, key)
-
-
-def this_os() -> str:
-    """ "linux", "darwin" or "win32": the layouts we know (other Unixes use Linux's)."""
-    return sys.platform if sys.platform in ("darwin", "win32") else "linux"
-
-
-@dataclass
-class Target:
-    """Whose browsers to register with: an OS layout, a home folder, an environment, a registry."""
-
-    os: str  # "linux", "darwin" or "win32"
-    home: Path
-    env: Mapping[str, str] = field(default_factory=dict)
-    registry: Registry | None = None
-
-    @classmethod
-    def current(cls, home: Path | None = None) -> Target:
-        """This machine and user; `home` (--home) replaces the home and ignores XDG/APPDATA."""
-        os_name = this_os()
-        env = dict(os.environ) if home is None else {}
-        registry = WindowsRegistry() if os_name == "win32" else None
-        return cls(os_name, Path(home) if home else Path.home(), env, registry)
-
-    def _env_dir(self, name: str, default: Path) -> Path:
-        value = self.env.get(name)
-        return Path(value) if value and Path(value).is_absolute() else default
-
-    def config_home(self) -> Path:
-        return self._env_dir("XDG_CONFIG_HOME", self.home / ".config")
-
-    def app_support(self) -> Path:
-        return self.home / "Library" / "Application Support"
-
-    def appdata(self) -> Path:
-        return self._env_dir("APPDATA", self.home / "AppData" / "Roaming")
-
-    def local_appdata(self) -> Path:
-        return self._env_dir("LOCALAPPDATA", self.home / "AppData" / "Local")
-
-
 # -- where things go ------------------------------------------------------------------------
 
 
 def app_dir(target: Target) -> Path:
     """Our own per-user folder: the install record, the launcher, and Windows' manifests."""
     if target.os == "win32":
-        return target.appdata() / APP_FOLDER
+        return target.appdata() / paths.APP_FOLDER
     if target.os == "darwin":
-        return target.app_support() / APP_FOLDER
-    return target.config_home() / APP_FOLDER
-
-
-def log_dir(target: Target) -> Path:
-    """The log folder (as host.paths.cache_dir, but for `target`, so tests stay inside it)."""
-    if target.os == "win32":
-        return target.local_appdata() / APP_FOLDER
-    if target.os == "darwin":
-        return target.home / "Library" / "Caches" / APP_FOLDER
-    return target._env_dir("XDG_CACHE_HOME", target.home / ".cache") / APP_FOLDER
-
-
-def profile_root(target: Target, browser: Browser) -> Path:
-    """The folder whose existence says the browser has been used by this user."""
-    if target.os == "win32":
-        base = target.appdata() if browser.family == FIREFOX else target.local_appdata()
-        return base / browser.windows_data
-    if target.os == "darwin":
-        return target.app_support() / browser.mac
-    if browser.family == FIREFOX:
-        return target.home / browser.linux
-    return target.config_home() / browser.linux
+        return target.app_support() / paths.APP_FOLDER
+    return target.config_home() / paths.APP_FOLDER
 
 
 def manifest_path(target: Target, browser: Browser) -> Path:
     """Where the manifest for `browser` is written."""
-    name = f"{ids.HOST_NAME}.json"
-    if target.os == "win32":
-        return app_dir(target) / browser.family / name  # one per family; keys point here
-    if target.os == "darwin":
-        if browser.family == FIREFOX:
-            return target.app_support() / "Mozilla" / "NativeMessagingHosts" / name
-        return profile_root(target, browser) / "NativeMessagingHosts" / name
-    if browser.family == FIREFOX:
-        return target.home / ".mozilla" / "native-messaging-hosts" / name
-    return profile_root(target, browser) / "NativeMessagingHosts" / name
-
-
-def registry_key(browser: Browser) -> str:
-    return f"{browser.windows_key}\\NativeMessagingHosts\\{ids.HOST_NAME}"
-
-
-def detect(target: Target) -> list[Browser]:
-    """The supported browsers this user has a profile folder for."""
-    return [b for b in BROWSERS.values() if profile_root(target, b).is_dir()]
+    folder = user_manifest_dir(target, browser)
+    if folder is None:  # Windows: one per family in our folder; HKCU keys point here
+        folder = app_dir(target) / browser.family
+    return folder / f"{ids.HOST_NAME}.json"
 
 
 # -- manifests ------------------------------------------------------------------------------
@@ -278,11 +127,6 @@ def launcher(target: Target, python: Path, source_root: Path) -> tuple[Path, str
 
 
 # -- system-wide (Linux packages) ----------------------------------------------------------
-
-
-def system_manifest_path(root: Path, browser: Browser) -> Path:
-    """Where a package puts `browser`'s system-wide manifest, under `root` (/ when installed)."""
-    return root / browser.linux_system.lstrip("/") / f"{ids.HOST_NAME}.json"
 
 
 def write_system_manifests(root: Path, executable: Path) -> list[Path]:
@@ -360,7 +204,7 @@ def host_executable(target: Target, created_dirs: list[str], written: list[str])
     if getattr(sys, "frozen", False):
         return Path(sys.executable)
     python = Path(sys.executable)
-    verify_executable(Target(this_os(), target.home), python)  # this machine's python
+    verify_executable(Target(paths.this_os(), target.home), python)  # this machine's python
     source_root = Path(__file__).resolve().parent.parent
     path, text = launcher(target, python, source_root)
     _make_dirs(path.parent, created_dirs)
@@ -387,7 +231,7 @@ def install(
     chosen = [BROWSERS[n] for n in names] if names else detect(target)
     if not chosen:
         raise InstallError("no supported browser found for this user; name one with --browser")
-    if target.os == "win32" and target.registry is None:
+    if target.os == "win32" and target.keys is None:
         raise InstallError("no registry to write to")
     record = read_record(target)
     extra = list(dict.fromkeys([*installed_extension_ids(target), *extension_ids]))
@@ -414,7 +258,7 @@ def install(
         written.append(str(path))
         if target.os == "win32":
             key = registry_key(browser)
-            target.registry.set_default(key, str(path))  # type: ignore[union-attr]
+            target.keys.set_default(key, str(path))  # type: ignore[union-attr]
             lines.append(f"set HKEY_CURRENT_USER\\{key} = {path}  ({browser.title})")
             if key not in keys:
                 keys.append(key)
@@ -442,18 +286,18 @@ def uninstall(target: Target) -> list[str]:
     if not record:  # no record: find our manifests where install would have put them
         files = [str(manifest_path(target, b)) for b in BROWSERS.values()]
         files = [f for f in files if _is_our_manifest(Path(f))]
-        if target.os == "win32" and target.registry is not None:
+        if target.os == "win32" and target.keys is not None:
             keys = [registry_key(b) for b in BROWSERS.values()]
     for key in dict.fromkeys(keys):
-        if target.registry is not None and target.registry.get_default(key) is not None:
-            target.registry.delete_key(key)
+        if target.keys is not None and target.keys.get_default(key) is not None:
+            target.keys.delete_key(key)
             lines.append(f"removed HKEY_CURRENT_USER\\{key}")
     for name in [*files, str(record_path(target))]:
         path = Path(name)
         if path.is_file():
             path.unlink()
             lines.append(f"removed {path}")
-    logs = log_dir(target)
+    logs = target.cache_dir()
     for path in sorted(logs.glob("host.log*")) if logs.is_dir() else []:
         path.unlink()
         lines.append(f"removed {path}")
@@ -493,7 +337,7 @@ def status(target: Target) -> list[Registration]:
         key = None
         if target.os == "win32":
             key = registry_key(browser)
-            value = target.registry.get_default(key) if target.registry else None
+            value = target.keys.get_default(key) if target.keys else None
             path = Path(value) if value else None
         else:
             path = manifest_path(target, browser)
