@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import re
+import secrets
 import shlex
 import sys
 from collections.abc import Iterable
@@ -117,7 +118,9 @@ def launcher(target: Target, python: Path, source_root: Path) -> tuple[Path, str
     """A script that runs `python -m host` from the source checkout: (path, text)."""
     folder = app_dir(target)
     if target.os == "win32":
-        text = f'@echo off\r\ncd /d "{source_root}"\r\n"{python}" -m host %*\r\n'
+        # cmd expands %NAME% even inside quotes: a literal % in a path is written %%.
+        root, exe = (str(p).replace("%", "%%") for p in (source_root, python))
+        text = f'@echo off\r\ncd /d "{root}"\r\n"{exe}" -m host %*\r\n'
         return folder / "decaptcha-host.bat", text
     text = (
         "#!/bin/sh\n# Written by `python -m host --install`; starts the host from source.\n"
@@ -186,14 +189,34 @@ def _make_dirs(folder: Path, created: list[str]) -> None:
         created.append(str(path))
 
 
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # not on Windows, where O_EXCL alone refuses links
+
+
 def _write_private(path: Path, text: str, mode: int = 0o600) -> None:
-    """Write atomically with user-only permissions (also tightening an existing file's)."""
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
-    tmp.chmod(mode)
-    tmp.replace(path)
+    """Write atomically with user-only permissions (also tightening an existing file's).
+
+    The temporary file gets a fresh random name and is created with O_EXCL|O_NOFOLLOW, so a
+    file or symlink planted beside the target is never followed or truncated; the rename then
+    replaces `path` itself (a symlink there is replaced, not followed)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        try:
+            fd = os.open(tmp, flags, mode)
+        except FileExistsError:
+            continue
+        break
+    else:
+        raise InstallError(f"cannot create a temporary file beside {path}")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        tmp.chmod(mode)
+        tmp.replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
 
 
 # -- install / uninstall / status -----------------------------------------------------------

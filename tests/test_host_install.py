@@ -335,3 +335,39 @@ def test_write_system_manifests_needs_an_absolute_exe(tmp_path: Path) -> None:
     assert no_exe.returncode == 2 and "--exe" in no_exe.stderr
     assert relative.returncode == 1 and "not absolute" in relative.stderr
     assert not (tmp_path / "root").exists()
+
+
+# -- hardening (issue 15) ---------------------------------------------------------------------
+
+
+def test_a_planted_tmp_symlink_is_not_followed(linux_home: Path) -> None:
+    target = Target("linux", linux_home)
+    folder = linux_home / ".config/chromium/NativeMessagingHosts"
+    folder.mkdir()
+    victim = linux_home / "victim.txt"
+    victim.write_text("precious")
+    (folder / f"{NAME}.tmp").symlink_to(victim)
+    install.install(target, ["chromium"])
+    assert victim.read_text() == "precious"
+    assert json.loads((folder / NAME).read_text())["name"] == ids.HOST_NAME
+    assert not (folder / NAME).is_symlink()
+
+
+def test_a_symlink_in_place_of_the_manifest_is_replaced_not_followed(linux_home: Path) -> None:
+    folder = linux_home / ".config/chromium/NativeMessagingHosts"
+    folder.mkdir()
+    victim = linux_home / "victim.json"
+    victim.write_text("{}")
+    (folder / NAME).symlink_to(victim)
+    install.install(Target("linux", linux_home), ["chromium"])
+    assert victim.read_text() == "{}" and not (folder / NAME).is_symlink()
+
+
+def test_the_windows_launcher_escapes_percent(tmp_path: Path) -> None:
+    target = windows_target(tmp_path)
+    path, text = install.launcher(
+        target, Path(r"C:\Users\100%USERNAME%\py\python.exe"), Path(r"C:\src\50% off")
+    )
+    assert path.name == "decaptcha-host.bat"
+    assert r'"C:\Users\100%%USERNAME%%\py\python.exe" -m host %*' in text
+    assert r'cd /d "C:\src\50%% off"' in text
