@@ -106,6 +106,12 @@ def parser() -> argparse.ArgumentParser:
         help="--install: also allow this extension id (repeatable)",
     )
     p.add_argument(
+        "--in-place",
+        action="store_true",
+        help="--install: register this program where it is instead of copying it (developers)",
+    )
+    p.add_argument("--yes", action="store_true", help="--install: ask nothing (non-interactive)")
+    p.add_argument(
         "--exe",
         type=Path,
         metavar="PATH",
@@ -129,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_write_system_manifests(args.write_system_manifests, args.exe)
     target = browsers.Target.current(args.home.resolve() if args.home else None)
     if args.install:
-        return cmd_install(target, args.browser, args.extension_id)
+        return cmd_install(target, args.browser, args.extension_id, args.in_place)
     if args.uninstall:
         return cmd_uninstall(target)
     if args.status:
@@ -222,9 +228,18 @@ def cmd_bench(folder: Path, split: str, as_json: bool) -> int:
 # -- --install / --uninstall / --status -----------------------------------------------------
 
 
-def cmd_install(target: browsers.Target, browsers: list[str], extension_ids: list[str]) -> int:
+def cmd_install(
+    target: browsers.Target, names: list[str], extension_ids: list[str], in_place: bool = False
+) -> int:
+    """Copy the bundle into the application folder and register the copy (frozen), or register
+    this program where it is (--in-place; always from a source checkout, which has no
+    self-contained folder to copy)."""
+    frozen = bool(getattr(sys, "frozen", False))
+    if not frozen and not in_place:
+        print("running from a source checkout: nothing self-contained to copy, so the checkout")
+        print("is registered where it is (as --in-place); moving or deleting it breaks the host")
     try:
-        lines = install.install(target, browsers, extension_ids)
+        lines = install.install(target, names, extension_ids, copy=frozen and not in_place)
     except (install.InstallError, OSError) as exc:
         print(f"install failed: {exc}", file=sys.stderr)
         return 1

@@ -14,12 +14,13 @@ import os
 import re
 import secrets
 import shlex
+import shutil
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from host import ids, paths
+from host import __version__, ids, paths
 from host.browsers import (
     BROWSERS,
     CHROMIUM,
@@ -33,6 +34,7 @@ from host.browsers import (
 )
 
 RECORD_NAME = "install.json"
+COPIES = "versions"
 DESCRIPTION = "NTHU AIS Decaptcha: reads the AIS captcha locally"
 
 # Chromium ids are 32 letters a-p; Firefox ids are an email-like name or a {GUID}.
@@ -50,12 +52,23 @@ class InstallError(Exception):
 
 
 def app_dir(target: Target) -> Path:
-    """Our own per-user folder: the install record, the launcher, and Windows' manifests."""
+    """Our per-user application folder: the installed copies, the install record, the source
+    launcher and Windows' manifests (host.paths.data_dir)."""
+    return target.data_dir()
+
+
+def legacy_app_dir(target: Target) -> Path:
+    """Where versions before 0.2 kept the record and launcher (cleaned by --uninstall)."""
     if target.os == "win32":
         return target.appdata() / paths.APP_FOLDER
     if target.os == "darwin":
         return target.app_support() / paths.APP_FOLDER
     return target.config_home() / paths.APP_FOLDER
+
+
+def copies_dir(target: Target) -> Path:
+    """The installed bundle copies, one folder per version; only install writes here."""
+    return app_dir(target) / COPIES
 
 
 def manifest_path(target: Target, browser: Browser) -> Path:
@@ -223,7 +236,7 @@ def _write_private(path: Path, text: str, mode: int = 0o600) -> None:
 
 
 def host_executable(target: Target, created_dirs: list[str], written: list[str]) -> Path:
-    """The path manifests point at: the frozen bundle itself, or a launcher for the source tree."""
+    """The program as it runs: the frozen bundle itself, or a launcher for the source tree."""
     if getattr(sys, "frozen", False):
         return Path(sys.executable)
     python = Path(sys.executable)
@@ -236,40 +249,102 @@ def host_executable(target: Target, created_dirs: list[str], written: list[str])
     return path
 
 
+def _same(a: Path, b: Path) -> bool:
+    return os.path.normcase(str(a.resolve())) == os.path.normcase(str(b.resolve()))
+
+
+def _copy_bundle(target: Target, bundle: Path, version: str, created_dirs: list[str]) -> Path:
+    """Copy the bundle folder into a new version folder of ours; returns that folder.
+
+    Copied under a temporary name, then renamed: a folder with a version name is always
+    complete, and nothing points at it until install switches the manifests and the record."""
+    folder = copies_dir(target)
+    _make_dirs(folder, created_dirs)
+    staging = folder / f".staging-{secrets.token_hex(4)}"
+    try:
+        shutil.copytree(bundle, staging, symlinks=True)
+        name, n = version, 1
+        while (folder / name).exists():  # the same version again: a sibling, switched to
+            n += 1
+            name = f"{version}.{n}"
+        staging.rename(folder / name)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return folder / name
+
+
+def _remove_old_copies(target: Target, keep: Path | None) -> list[str]:
+    """Remove every copy but `keep` (after the switch: nothing points at them any more)."""
+    folder = copies_dir(target)
+    if not folder.is_dir() or folder.is_symlink():
+        return []
+    lines = []
+    for old in sorted(folder.iterdir()):
+        if keep is not None and old.name == keep.name:
+            continue
+        try:
+            shutil.rmtree(old) if old.is_dir() and not old.is_symlink() else old.unlink()
+        except OSError as exc:  # Windows: a browser is still running that copy
+            lines.append(f"could not remove the old copy {old} ({exc}); the next install will")
+        else:
+            lines.append(f"removed the old copy {old}")
+    return lines
+
+
 def install(
     target: Target,
     browsers: Iterable[str] = (),
     extension_ids: Iterable[str] = (),
     executable: Path | None = None,
+    copy: bool = False,
+    version: str = __version__,
 ) -> list[str]:
     """Register the host; returns a line for every file and key written. Idempotent.
 
-    `browsers` empty means every supported browser this user has; `executable` None means
-    this program (the frozen bundle, or a launcher script for the source checkout).
+    `browsers` empty means every supported browser this user has plus those registered
+    before; `executable` None means this program (the frozen bundle, or a launcher script for
+    the source checkout). With `copy` the executable's folder (a one-folder bundle) is copied
+    into our application folder first, and that copy is registered.
     """
     names = list(dict.fromkeys(browsers))
     unknown = [n for n in names if n not in BROWSERS]
     if unknown:
         raise InstallError(f"unknown browser {unknown[0]!r}; known: {', '.join(BROWSERS)}")
-    chosen = [BROWSERS[n] for n in names] if names else detect(target)
+    record = read_record(target)
+    if names:
+        chosen = [BROWSERS[n] for n in names]
+    else:  # what is here now, and what was registered before (an update keeps those)
+        before = [n for n in record.get("browsers", []) if n in BROWSERS]
+        chosen = [b for b in BROWSERS.values() if b in detect(target) or b.name in before]
     if not chosen:
         raise InstallError("no supported browser found for this user; name one with --browser")
     if target.os == "win32" and target.keys is None:
         raise InstallError("no registry to write to")
-    record = read_record(target)
     extra = list(dict.fromkeys([*installed_extension_ids(target), *extension_ids]))
     by_family = family_ids(extra)
 
     created_dirs: list[str] = list(record.get("dirs", []))
     written: list[str] = []
+    lines: list[str] = []
     _make_dirs(app_dir(target), created_dirs)
     if executable is None:
         executable = host_executable(target, created_dirs, written)
     verify_executable(target, executable)
+    lines += [f"wrote {w}" for w in written]
+    current = Path(record["copy"]) if isinstance(record.get("copy"), str) else None
+    if copy and current is not None and _same(executable.parent, current):
+        copy = False  # run from the installed copy itself: re-register it as it is
+    if copy:
+        folder = _copy_bundle(target, executable.parent, version, created_dirs)
+        lines.append(f"copied {executable.parent} to {folder}")
+        executable = folder / executable.name
+        verify_executable(target, executable)
+        current = folder
+    elif current is not None and not _same(executable.parent, current):
+        current = None  # registered in place: an older copy is no longer used
 
     keys: list[str] = list(record.get("keys", []))
-    files: list[str] = list(record.get("files", []))
-    lines = [f"wrote {w}" for w in written]
     for browser in chosen:
         path = manifest_path(target, browser)
         body = manifest(browser.family, executable, by_family[browser.family])
@@ -285,50 +360,75 @@ def install(
             lines.append(f"set HKEY_CURRENT_USER\\{key} = {path}  ({browser.title})")
             if key not in keys:
                 keys.append(key)
-    files = list(dict.fromkeys([*files, *written]))
+    registered = list(dict.fromkeys([*record.get("browsers", []), *(b.name for b in chosen)]))
     new_record = {
-        "version": 1,
+        "version": 2,
+        "host_version": version,
         "executable": str(executable),
-        "files": files,
+        "copy": str(current) if current is not None else None,
+        "browsers": [n for n in registered if n in BROWSERS],
+        "files": list(dict.fromkeys([*record.get("files", []), *written])),
         "dirs": list(dict.fromkeys(created_dirs)),
         "keys": keys,
         "extension_ids": extra,
     }
+    # The record says which copy is current: written last, after every manifest.
     _write_private(record_path(target), json.dumps(new_record, indent=2) + "\n")
     lines.append(f"wrote {record_path(target)}  (install record)")
+    lines += _remove_old_copies(target, current)
     return lines
 
 
+def _our_places(target: Target) -> list[Path]:
+    """Every manifest file install writes (or wrote, before 0.2), whatever the record says."""
+    places = [manifest_path(target, b) for b in BROWSERS.values()]
+    if target.os == "win32":
+        places += [
+            legacy_app_dir(target) / f / f"{ids.HOST_NAME}.json" for f in (CHROMIUM, FIREFOX)
+        ]
+    return list(dict.fromkeys(places))
+
+
 def uninstall(target: Target) -> list[str]:
-    """Remove what install wrote (per the record; else our manifests in the known places),
-    and the host's log folder. Returns a line per thing removed."""
+    """Remove our manifests, keys, launcher, installed copies, record and log folder, from the
+    places install writes (never what the record merely lists). A line per thing removed."""
     record = read_record(target)
     lines = []
-    keys = record.get("keys", [])
-    files = record.get("files", [])
-    if not record:  # no record: find our manifests where install would have put them
-        files = [str(manifest_path(target, b)) for b in BROWSERS.values()]
-        files = [f for f in files if _is_our_manifest(Path(f))]
-        if target.os == "win32" and target.keys is not None:
-            keys = [registry_key(b) for b in BROWSERS.values()]
-    for key in dict.fromkeys(keys):
-        if target.keys is not None and target.keys.get_default(key) is not None:
-            target.keys.delete_key(key)
-            lines.append(f"removed HKEY_CURRENT_USER\\{key}")
-    for name in [*files, str(record_path(target))]:
-        path = Path(name)
-        if path.is_file():
+    places = _our_places(target)
+    if target.keys is not None:
+        wanted = {os.path.normcase(str(p)) for p in places}
+        for key in dict.fromkeys(registry_key(b) for b in BROWSERS.values()):
+            value = target.keys.get_default(key)
+            if value is not None and os.path.normcase(value) in wanted:
+                target.keys.delete_key(key)
+                lines.append(f"removed HKEY_CURRENT_USER\\{key}")
+    for path in places:
+        if path.is_file() and _is_our_manifest(path):
             path.unlink()
             lines.append(f"removed {path}")
+    for folder in dict.fromkeys([app_dir(target), legacy_app_dir(target)]):
+        for name in ("decaptcha-host.sh", "decaptcha-host.bat", RECORD_NAME):
+            path = folder / name
+            if path.is_file() and not path.is_symlink():
+                path.unlink()
+                lines.append(f"removed {path}")
+    copies = copies_dir(target)
+    if copies.is_dir() and not copies.is_symlink():
+        try:
+            shutil.rmtree(copies)
+        except OSError as exc:  # Windows: a browser is still running the host
+            lines.append(f"could not remove {copies} ({exc}): close the browsers, run again")
+        else:
+            lines.append(f"removed {copies}/ (the installed copy)")
     logs = target.cache_dir()
     for path in sorted(logs.glob("host.log*")) if logs.is_dir() else []:
         path.unlink()
         lines.append(f"removed {path}")
-    dirs = [*record.get("dirs", []), str(app_dir(target)), str(logs)]
+    dirs = [*record.get("dirs", []), str(app_dir(target)), str(legacy_app_dir(target)), str(logs)]
     for name in sorted(dict.fromkeys(dirs), key=len, reverse=True):  # deepest first
         path = Path(name)
         with contextlib.suppress(OSError):  # not empty: something else lives there
-            if path.is_dir():
+            if path.is_dir() and not path.is_symlink():
                 path.rmdir()
                 lines.append(f"removed {path}/")
     return lines
@@ -344,17 +444,24 @@ def _is_our_manifest(path: Path) -> bool:
 @dataclass
 class Registration:
     browser: Browser
-    manifest: Path | None  # None: not registered
+    manifest: Path | None  # None: not registered for this user
     key: str | None = None
     problems: list[str] = field(default_factory=list)
+    system: Path | None = None  # the system-wide manifest (Linux packages), if any
+    system_problems: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return self.manifest is not None and not self.problems
 
+    @property
+    def system_ok(self) -> bool:
+        return self.system is not None and not self.system_problems
+
 
 def status(target: Target) -> list[Registration]:
-    """For every supported browser: where the host is registered and what is wrong with it."""
+    """For every supported browser: where the host is registered (per user and, on Linux,
+    system-wide, read-only) and what is wrong with each."""
     result = []
     for browser in BROWSERS.values():
         key = None
@@ -368,12 +475,18 @@ def status(target: Target) -> list[Registration]:
         entry = Registration(browser, path, key)
         if path is not None:
             entry.problems = check_manifest(target, path, browser.family)
+        if target.os == "linux":
+            system = system_manifest_path(target.root, browser)
+            if system.exists():
+                entry.system = system
+                entry.system_problems = check_manifest(target, system, browser.family, shared=True)
         result.append(entry)
     return result
 
 
-def check_manifest(target: Target, path: Path, family: str) -> list[str]:
-    """What is wrong with a manifest file (empty when nothing is)."""
+def check_manifest(target: Target, path: Path, family: str, shared: bool = False) -> list[str]:
+    """What is wrong with a manifest file (empty when nothing is). `shared`: a system-wide
+    one, which every user must be able to read (and only root to write)."""
     try:
         body = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -393,6 +506,10 @@ def check_manifest(target: Target, path: Path, family: str) -> list[str]:
         wanted, listed = ids.FIREFOX_ADDON_ID, "allowed_extensions"
     if wanted not in (body.get(listed) or []):
         problems.append(f"{listed} does not list {wanted}")
-    if target.os != "win32" and path.stat().st_mode & 0o077:
+    mode = path.stat().st_mode
+    if shared:
+        if mode & 0o022:
+            problems.append(f"manifest {path} is writable by others")
+    elif target.os != "win32" and mode & 0o077:
         problems.append(f"manifest {path} is readable or writable by others")
     return problems

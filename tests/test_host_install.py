@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 import subprocess
 import sys
@@ -212,7 +213,9 @@ def test_xdg_config_home_is_respected(tmp_path: Path) -> None:
     target = Target("linux", tmp_path / "home", {"XDG_CONFIG_HOME": str(config)})
     install.install(target, [])
     assert (config / "chromium/NativeMessagingHosts" / NAME).is_file()
-    assert (config / "nthu-ais-decaptcha/install.json").is_file()
+    # The record lives in the data home (XDG_DATA_HOME), beside the installed copies.
+    assert (tmp_path / "home/.local/share/nthu-ais-decaptcha/install.json").is_file()
+    assert not (config / "nthu-ais-decaptcha").exists()
 
 
 # -- macOS and Windows layouts ----------------------------------------------------------------
@@ -264,7 +267,7 @@ def test_windows_layout_with_a_fake_registry(tmp_path: Path) -> None:
         (tmp_path / folder).mkdir(parents=True)
     before = tree(tmp_path)
     lines = install.install(target)
-    ours = tmp_path / "Roaming/nthu-ais-decaptcha"
+    ours = tmp_path / "Local/Programs/nthu-ais-decaptcha"
     chromium_manifest, firefox_manifest = ours / "chromium" / NAME, ours / "firefox" / NAME
     key = "NativeMessagingHosts\\" + ids.HOST_NAME
     assert target.keys.defaults == {  # Vivaldi reads Chrome's key
@@ -371,3 +374,117 @@ def test_the_windows_launcher_escapes_percent(tmp_path: Path) -> None:
     assert path.name == "decaptcha-host.bat"
     assert r'"C:\Users\100%%USERNAME%%\py\python.exe" -m host %*' in text
     assert r'cd /d "C:\src\50%% off"' in text
+
+
+# -- the installed copy (what a frozen --install does) ---------------------------------------
+
+
+def fake_bundle(folder: Path, version: str) -> Path:
+    """A one-folder bundle: an executable that says its version, and a data file."""
+    (folder / "_internal/models").mkdir(parents=True)
+    (folder / "_internal/models/models.json").write_text(json.dumps({"version": version}))
+    exe = folder / "decaptcha-host"
+    exe.write_text(f"#!/bin/sh\necho {version}\n")
+    exe.chmod(0o755)
+    return exe
+
+
+def registered_paths(home: Path) -> set[str]:
+    return {
+        json.loads(p.read_text())["path"]
+        for p in (
+            home / ".config/google-chrome/NativeMessagingHosts" / NAME,
+            home / ".mozilla/native-messaging-hosts" / NAME,
+        )
+        if p.exists()
+    }
+
+
+def test_install_copies_the_bundle_and_registers_the_copy(linux_home: Path) -> None:
+    target = Target("linux", linux_home)
+    before = tree(linux_home)
+    source = fake_bundle(linux_home / "Downloads/decaptcha-host", "0.1.0")
+    before_downloads = tree(linux_home)
+    lines = install.install(target, copy=True, executable=source, version="0.1.0")
+    copy = linux_home / ".local/share/nthu-ais-decaptcha/versions/0.1.0"
+    assert f"copied {source.parent} to {copy}" in lines
+    assert registered_paths(linux_home) == {str(copy / "decaptcha-host")}
+    assert (copy / "_internal/models/models.json").is_file()
+    shutil.rmtree(linux_home / "Downloads")  # the archive it came from can go
+    assert all(e.ok for e in install.status(target) if e.manifest is not None)
+    out = subprocess.run([str(copy / "decaptcha-host")], capture_output=True, text=True)
+    assert out.stdout.strip() == "0.1.0"
+    install.uninstall(target)
+    assert tree(linux_home) == before and before != before_downloads
+
+
+def test_a_newer_version_replaces_the_old_copy_and_keeps_ids_and_browsers(
+    linux_home: Path,
+) -> None:
+    target = Target("linux", linux_home)
+    extra = "d" * 32
+    old = fake_bundle(linux_home / "old", "0.1.0")
+    install.install(target, ["brave"], [extra], executable=old, copy=True, version="0.1.0")
+    install.install(target, executable=old, copy=True, version="0.1.0")  # plus the detected
+    new = fake_bundle(linux_home / "new", "0.2.0")
+    lines = install.install(target, executable=new, copy=True, version="0.2.0")
+    copies = linux_home / ".local/share/nthu-ais-decaptcha/versions"
+    assert sorted(p.name for p in copies.iterdir()) == ["0.2.0"]
+    assert any(line.startswith(f"removed the old copy {copies / '0.1.0'}") for line in lines)
+    assert registered_paths(linux_home) == {str(copies / "0.2.0/decaptcha-host")}
+    brave = linux_home / ".config/BraveSoftware/Brave-Browser/NativeMessagingHosts" / NAME
+    body = json.loads(brave.read_text())  # Brave (named once, not detected) is still there
+    assert body["path"] == str(copies / "0.2.0/decaptcha-host")
+    assert f"chrome-extension://{extra}/" in body["allowed_origins"]
+    assert install.read_record(target)["host_version"] == "0.2.0"
+
+
+def test_an_interrupted_copy_leaves_the_old_install_working(
+    linux_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = Target("linux", linux_home)
+    old = fake_bundle(linux_home / "old", "0.1.0")
+    install.install(target, executable=old, copy=True, version="0.1.0")
+    manifests_before = registered_paths(linux_home)
+    new = fake_bundle(linux_home / "new", "0.2.0")
+
+    def copy_half(src: Path, dst: Path, **kwargs: object) -> None:
+        (Path(dst) / "_internal").mkdir(parents=True)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copytree", copy_half)
+    with pytest.raises(OSError, match="No space"):
+        install.install(target, executable=new, copy=True, version="0.2.0")
+    copies = linux_home / ".local/share/nthu-ais-decaptcha/versions"
+    assert sorted(p.name for p in copies.iterdir()) == ["0.1.0"]  # no half copy left
+    assert registered_paths(linux_home) == manifests_before
+    assert install.read_record(target)["host_version"] == "0.1.0"
+    assert subprocess.run(list(manifests_before), capture_output=True).returncode == 0
+
+
+def test_installing_from_the_installed_copy_keeps_it(linux_home: Path) -> None:
+    target = Target("linux", linux_home)
+    install.install(target, executable=fake_bundle(linux_home / "b", "0.1.0"), copy=True,
+                    version="0.1.0")  # fmt: skip
+    (installed,) = registered_paths(linux_home)
+    lines = install.install(target, executable=Path(installed), copy=True, version="0.1.0")
+    assert not any(line.startswith(("copied", "removed")) for line in lines)
+    assert registered_paths(linux_home) == {installed} and Path(installed).is_file()
+
+
+def test_in_place_after_a_copy_registers_in_place_and_drops_the_copy(linux_home: Path) -> None:
+    target = Target("linux", linux_home)
+    install.install(target, executable=fake_bundle(linux_home / "b", "0.1.0"), copy=True,
+                    version="0.1.0")  # fmt: skip
+    dev = fake_bundle(linux_home / "dist", "0.2.0")
+    install.install(target, executable=dev)
+    assert registered_paths(linux_home) == {str(dev)}
+    assert not (linux_home / ".local/share/nthu-ais-decaptcha/versions/0.1.0").exists()
+
+
+def test_a_source_checkout_installs_in_place_and_says_so(linux_home: Path) -> None:
+    out = host_cli(linux_home, "--install", "--browser", "chromium")
+    assert out.returncode == 0, out.stderr
+    assert "source checkout" in out.stdout and "--in-place" in out.stdout
+    quiet = host_cli(linux_home, "--install", "--in-place", "--browser", "chromium")
+    assert quiet.returncode == 0 and "source checkout" not in quiet.stdout
