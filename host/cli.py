@@ -244,8 +244,8 @@ def cmd_install(
         print(f"install failed: {exc}", file=sys.stderr)
         return 1
     for line in lines:
-        print(line)
-    return 0
+        print(line, file=sys.stderr if line.startswith(install.REFUSED) else sys.stdout)
+    return 1 if any(line.startswith(install.REFUSED) for line in lines) else 0
 
 
 def cmd_write_system_manifests(root: Path, exe: Path | None) -> int:

@@ -18,7 +18,7 @@ import shutil
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 from host import __version__, ids, paths
 from host.browsers import (
@@ -35,6 +35,9 @@ from host.browsers import (
 
 RECORD_NAME = "install.json"
 COPIES = "versions"
+# The names our programs have: the bundle, and the launchers written for a source checkout.
+OUR_PROGRAMS = ("decaptcha-host", "decaptcha-host.exe", "decaptcha-host.sh", "decaptcha-host.bat")
+REFUSED = "refused: "  # the start of a line for a browser install left alone
 DESCRIPTION = "NTHU AIS Decaptcha: reads the AIS captcha locally"
 
 # Chromium ids are 32 letters a-p; Firefox ids are an email-like name or a {GUID}.
@@ -321,6 +324,10 @@ def install(
         raise InstallError("no supported browser found for this user; name one with --browser")
     if target.os == "win32" and target.keys is None:
         raise InstallError("no registry to write to")
+    refusals = [line for b in chosen if (line := _conflict(target, b))]
+    chosen = [b for b in chosen if not _conflict(target, b)]
+    if not chosen:
+        raise InstallError("; ".join(r.removeprefix(REFUSED) for r in refusals))
     extra = list(dict.fromkeys([*installed_extension_ids(target), *extension_ids]))
     by_family = family_ids(extra)
 
@@ -376,7 +383,23 @@ def install(
     _write_private(record_path(target), json.dumps(new_record, indent=2) + "\n")
     lines.append(f"wrote {record_path(target)}  (install record)")
     lines += _remove_old_copies(target, current)
-    return lines
+    return lines + refusals
+
+
+def _conflict(target: Target, browser: Browser) -> str | None:
+    """Why install must leave `browser` alone (another program's manifest), or None."""
+    paths_used = [manifest_path(target, browser)]
+    if target.os == "win32" and target.keys is not None:
+        value = target.keys.get_default(registry_key(browser))
+        if value:
+            paths_used.append(Path(value))
+    for path in paths_used:
+        if owner(path) == "other":
+            return (
+                f"{REFUSED}{browser.title}: {path} belongs to another program with the same "
+                "host name; not overwritten (remove it yourself if it is stale)"
+            )
+    return None
 
 
 def _our_places(target: Target) -> list[Path]:
@@ -399,13 +422,24 @@ def uninstall(target: Target) -> list[str]:
         wanted = {os.path.normcase(str(p)) for p in places}
         for key in dict.fromkeys(registry_key(b) for b in BROWSERS.values()):
             value = target.keys.get_default(key)
-            if value is not None and os.path.normcase(value) in wanted:
+            if (
+                value is not None
+                and os.path.normcase(value) in wanted
+                and owner(Path(value))
+                in (
+                    "ours",
+                    "absent",
+                )
+            ):
                 target.keys.delete_key(key)
                 lines.append(f"removed HKEY_CURRENT_USER\\{key}")
     for path in places:
-        if path.is_file() and _is_our_manifest(path):
+        whose = owner(path)
+        if whose == "ours":
             path.unlink()
             lines.append(f"removed {path}")
+        elif whose == "other":
+            lines.append(f"kept {path}: another program's manifest, not ours")
     for folder in dict.fromkeys([app_dir(target), legacy_app_dir(target)]):
         for name in ("decaptcha-host.sh", "decaptcha-host.bat", RECORD_NAME):
             path = folder / name
@@ -434,11 +468,24 @@ def uninstall(target: Target) -> list[str]:
     return lines
 
 
-def _is_our_manifest(path: Path) -> bool:
+def owner(path: Path) -> str:
+    """Whose manifest `path` is: "absent"; "ours" (names our host, starts a decaptcha-host
+    program and lists our extension); "broken" (not a manifest at all: ours to replace);
+    "other" (another program's, with the same host name: never overwritten or deleted)."""
+    if not path.is_file():
+        return "absent"
     try:
-        return json.loads(path.read_text(encoding="utf-8")).get("name") == ids.HOST_NAME
-    except (OSError, ValueError, AttributeError):
-        return False
+        body = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "broken"
+    if not isinstance(body, dict) or not isinstance(body.get("path"), str):
+        return "broken"
+    ours = {f"chrome-extension://{ids.CHROMIUM_EXTENSION_ID}/", ids.FIREFOX_ADDON_ID}
+    listed = [*(body.get("allowed_origins") or []), *(body.get("allowed_extensions") or [])]
+    program = PureWindowsPath(body["path"]).name  # also splits on "/"
+    if body.get("name") == ids.HOST_NAME and program in OUR_PROGRAMS and ours & set(listed):
+        return "ours"
+    return "other"
 
 
 @dataclass

@@ -488,3 +488,72 @@ def test_a_source_checkout_installs_in_place_and_says_so(linux_home: Path) -> No
     assert "source checkout" in out.stdout and "--in-place" in out.stdout
     quiet = host_cli(linux_home, "--install", "--in-place", "--browser", "chromium")
     assert quiet.returncode == 0 and "source checkout" not in quiet.stdout
+
+
+def other_programs_manifest(path: Path) -> str:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps({"name": ids.HOST_NAME, "path": "/opt/other/host", "type": "stdio",
+                       "allowed_origins": ["chrome-extension://" + "e" * 32 + "/"]})  # fmt: skip
+    path.write_text(text)
+    return text
+
+
+def test_install_refuses_another_programs_manifest_and_uninstall_keeps_it(
+    linux_home: Path,
+) -> None:
+    chrome = linux_home / ".config/google-chrome/NativeMessagingHosts" / NAME
+    text = other_programs_manifest(chrome)
+    out = host_cli(linux_home, "--install", "--in-place")
+    assert out.returncode == 1
+    assert "another program" in out.stderr and str(chrome) in out.stderr
+    assert chrome.read_text() == text  # not overwritten
+    assert (linux_home / ".config/chromium/NativeMessagingHosts" / NAME).is_file()  # the rest are
+    gone = host_cli(linux_home, "--uninstall")
+    assert chrome.read_text() == text and f"kept {chrome}" in gone.stdout
+    only = host_cli(linux_home, "--install", "--in-place", "--browser", "chrome")
+    assert only.returncode == 1 and "another program" in only.stderr
+    assert not (linux_home / ".local/share/nthu-ais-decaptcha").exists()  # nothing written
+
+
+def test_windows_install_refuses_a_key_naming_another_programs_manifest(tmp_path: Path) -> None:
+    target = windows_target(tmp_path)
+    theirs = tmp_path / "Other/host.json"
+    other_programs_manifest(theirs)
+    key = browsers.registry_key(BROWSERS["edge"])
+    target.keys.defaults[key] = str(theirs)
+    (tmp_path / "Local/Microsoft/Edge/User Data").mkdir(parents=True)
+    (tmp_path / "Local/Google/Chrome/User Data").mkdir(parents=True)
+    lines = install.install(target)
+    assert target.keys.defaults[key] == str(theirs)
+    assert any(line.startswith(install.REFUSED + "Microsoft Edge") for line in lines)
+    install.uninstall(target)
+    assert target.keys.defaults == {key: str(theirs)} and theirs.is_file()
+
+
+def test_uninstall_ignores_what_a_tampered_record_lists(linux_home: Path) -> None:
+    target = Target("linux", linux_home)
+    install.install(target, ["chromium"])
+    victim = linux_home / "Documents/thesis.txt"
+    victim.parent.mkdir()
+    victim.write_text("years of work")
+    record = install.read_record(target)
+    record["files"].append(str(victim))
+    record["keys"].append("Software\\Victim")
+    install.record_path(target).write_text(json.dumps(record))
+    install.uninstall(target)
+    assert victim.read_text() == "years of work"
+    assert not (linux_home / ".config/chromium/NativeMessagingHosts" / NAME).exists()
+
+
+def test_windows_uninstall_deletes_only_keys_pointing_at_our_manifests(tmp_path: Path) -> None:
+    target = windows_target(tmp_path)
+    (tmp_path / "Local/Google/Chrome/User Data").mkdir(parents=True)
+    install.install(target)
+    record = install.read_record(target)
+    mine = browsers.registry_key(BROWSERS["chrome"])
+    other_key = "Software\\Vendor\\NativeMessagingHosts\\x"
+    target.keys.defaults[other_key] = "C:\\x.json"
+    record["keys"].append(other_key)
+    install.record_path(target).write_text(json.dumps(record))
+    install.uninstall(target)
+    assert mine not in target.keys.defaults and target.keys.defaults == {other_key: "C:\\x.json"}
