@@ -147,5 +147,58 @@ def system_manifest_path(root: Path, browser: Browser) -> Path:
 
 
 def detect(target: Target) -> list[Browser]:
-    """The supported browsers this user has a profile folder for."""
-    return [b for b in BROWSERS.values() if profile_root(target, b).is_dir()]
+    """The supported browsers this user has a profile folder for, and the sandboxed ones a
+    normal registration reaches (Firefox's snap keeps its profile inside ~/snap)."""
+    served = {s.browser.name for s in sandboxed(target) if s.served}
+    return [b for b in BROWSERS.values() if profile_root(target, b).is_dir() or b.name in served]
+
+
+# -- sandboxed browsers (Linux Snap and Flatpak) ----------------------------------------------
+
+SNAP, FLATPAK = "snap", "flatpak"
+# Snap name -> our browser, and whether a host registered as usual reaches it: Firefox's snap
+# reads ~/.mozilla/native-messaging-hosts through the WebExtensions portal and starts the host
+# outside its sandbox; Chromium's snap has no such portal.
+SNAPS = {"firefox": ("firefox", True), "chromium": ("chromium", False)}
+# Flatpak app id -> our browser. A Flatpak browser reads hosts only from inside its sandbox
+# (and would run them there), so none is served by a per-user registration.
+FLATPAKS = {
+    "org.mozilla.firefox": "firefox",
+    "org.chromium.Chromium": "chromium",
+    "com.google.Chrome": "chrome",
+    "com.brave.Browser": "brave",
+    "com.microsoft.Edge": "edge",
+    "com.vivaldi.Vivaldi": "vivaldi",
+}
+
+
+@dataclass(frozen=True)
+class Sandboxed:
+    """A Snap or Flatpak browser found on this machine."""
+
+    browser: Browser
+    kind: str  # SNAP or FLATPAK
+    found: Path  # what says it is installed
+    served: bool  # a normal registration reaches it
+
+
+def sandboxed(target: Target) -> list[Sandboxed]:
+    """The Snap and Flatpak browsers installed for this user or system-wide (Linux only)."""
+    if target.os != "linux":
+        return []
+    found = []
+    for snap, (name, served) in SNAPS.items():
+        for path in (target.root / "snap/bin" / snap, target.home / "snap" / snap):
+            if path.exists():
+                found.append(Sandboxed(BROWSERS[name], SNAP, path, served))
+                break
+    data_home = target._env_dir("XDG_DATA_HOME", target.home / ".local" / "share")
+    for app_id, name in FLATPAKS.items():
+        for path in (
+            target.root / "var/lib/flatpak/app" / app_id,
+            data_home / "flatpak/app" / app_id,
+        ):
+            if path.is_dir():
+                found.append(Sandboxed(BROWSERS[name], FLATPAK, path, False))
+                break
+    return found

@@ -63,6 +63,11 @@ def serve(caller: callers.Caller | None) -> int:
     return code
 
 
+def _console() -> bool:
+    """Started by a person at an interactive console (stdin and stdout are terminals)."""
+    return all(s is not None and s.isatty() for s in (sys.stdin, sys.stdout))
+
+
 def logging_flush() -> None:
     for handler in log.get().handlers:
         handler.flush()
@@ -118,12 +123,16 @@ def parser() -> argparse.ArgumentParser:
         help="--write-system-manifests: the host's absolute path once installed",
     )
     p.add_argument("--home", type=Path, help=argparse.SUPPRESS)  # install into another home
+    p.add_argument("--root", type=Path, help=argparse.SUPPRESS)  # tests: a fake / (snaps, /etc)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     caller = callers.from_argv(argv)
+    if not argv and _console():
+        # Double-clicked, or run in a terminal: a person, not a browser. Be the installer.
+        return cmd_install(browsers.Target.current(), [], [], interactive=True)
     if not argv or caller is not None:
         return serve(caller)
     args = parser().parse_args(argv)
@@ -134,12 +143,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.write_system_manifests:
         return cmd_write_system_manifests(args.write_system_manifests, args.exe)
     target = browsers.Target.current(args.home.resolve() if args.home else None)
+    if args.root:
+        target.root = args.root.resolve()
     if args.install:
         return cmd_install(target, args.browser, args.extension_id, args.in_place)
     if args.uninstall:
         return cmd_uninstall(target)
     if args.status:
         return cmd_status(target)
+    if _console():  # options but no command (--yes, --browser), from a terminal: the installer
+        return cmd_install(
+            target, args.browser, args.extension_id, args.in_place, interactive=not args.yes
+        )
     parser().error("nothing to do: give --test, --bench, --install, --uninstall or --status")
     return 2
 
@@ -229,23 +244,27 @@ def cmd_bench(folder: Path, split: str, as_json: bool) -> int:
 
 
 def cmd_install(
-    target: browsers.Target, names: list[str], extension_ids: list[str], in_place: bool = False
+    target: browsers.Target,
+    names: list[str],
+    extension_ids: list[str],
+    in_place: bool = False,
+    interactive: bool = False,
 ) -> int:
     """Copy the bundle into the application folder and register the copy (frozen), or register
     this program where it is (--in-place; always from a source checkout, which has no
-    self-contained folder to copy)."""
+    self-contained folder to copy). The report and the next step are host/firstrun.py's."""
+    from host import firstrun
+
     frozen = bool(getattr(sys, "frozen", False))
     if not frozen and not in_place:
         print("running from a source checkout: nothing self-contained to copy, so the checkout")
         print("is registered where it is (as --in-place); moving or deleting it breaks the host")
-    try:
-        lines = install.install(target, names, extension_ids, copy=frozen and not in_place)
-    except (install.InstallError, OSError) as exc:
-        print(f"install failed: {exc}", file=sys.stderr)
-        return 1
-    for line in lines:
-        print(line, file=sys.stderr if line.startswith(install.REFUSED) else sys.stdout)
-    return 1 if any(line.startswith(install.REFUSED) for line in lines) else 0
+    return firstrun.run(
+        target,
+        interactive,
+        lambda: install.install(target, names, extension_ids, copy=frozen and not in_place),
+        named=bool(names),
+    )
 
 
 def cmd_write_system_manifests(root: Path, exe: Path | None) -> int:
@@ -276,21 +295,9 @@ def cmd_uninstall(target: browsers.Target) -> int:
 
 def cmd_status(target: browsers.Target) -> int:
     """Registrations per browser, then whether the models load. Non-zero if anything is wrong."""
-    entries = install.status(target)
-    broken = 0
-    for entry in entries:
-        where = entry.manifest or "not registered"
-        if entry.key and entry.manifest:
-            where = f"HKEY_CURRENT_USER\\{entry.key} -> {entry.manifest}"
-        mark = "ok" if entry.ok else ("-" if entry.manifest is None else "BROKEN")
-        print(f"{entry.browser.title:15} {mark:6} {where}")
-        for problem in entry.problems:
-            print(f"{'':22}{problem}")
-        broken += bool(entry.problems)
-    registered = sum(e.manifest is not None for e in entries)
-    record = install.read_record(target)
-    if record.get("extension_ids"):
-        print(f"extra extension ids: {', '.join(record['extension_ids'])}")
+    from host import firstrun
+
+    registered, broken = firstrun.status_report(target, sys.stdout)
     log.setup(to_file=False)
     try:
         details = load_solver().status()

@@ -25,6 +25,8 @@ from tests.fuzz.hostpipe import REPO, frame, host_env, split_frames
 
 OUR_ORIGIN = f"chrome-extension://{ids.CHROMIUM_EXTENSION_ID}/"
 NAME = f"{ids.HOST_NAME}.json"
+# The real / could hold a Snap or Flatpak browser: Linux targets read a root that is empty.
+NO_ROOT = Path("/nonexistent-decaptcha-test-root")
 
 
 def tree(root: Path) -> dict[str, str]:
@@ -38,7 +40,7 @@ def tree(root: Path) -> dict[str, str]:
 def host_cli(home: Path, *args: str) -> subprocess.CompletedProcess:
     env = host_env(home, DECAPTCHA_MODELS=str(home / "no-models"))
     return subprocess.run(
-        [sys.executable, "-m", "host", *args],
+        [sys.executable, "-m", "host", *args, "--root", str(NO_ROOT)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -114,7 +116,7 @@ def test_install_status_uninstall_on_linux(linux_home: Path) -> None:
 
 def test_status_finds_a_manifest_whose_host_is_gone(linux_home: Path) -> None:
     assert host_cli(linux_home, "--install", "--browser", "chromium").returncode == 0
-    launcher = install.app_dir(Target("linux", linux_home)) / "decaptcha-host.sh"
+    launcher = install.app_dir(Target("linux", linux_home, root=NO_ROOT)) / "decaptcha-host.sh"
     launcher.unlink()
     status = host_cli(linux_home, "--status")
     assert status.returncode != 0
@@ -123,7 +125,7 @@ def test_status_finds_a_manifest_whose_host_is_gone(linux_home: Path) -> None:
 
 def test_install_with_no_browser_writes_nothing(tmp_path: Path) -> None:
     out = host_cli(tmp_path, "--install")
-    assert out.returncode == 1 and "no supported browser" in out.stderr
+    assert out.returncode == 1 and "no supported browser" in out.stderr.lower()
     assert tree(tmp_path) == {}
 
 
@@ -171,7 +173,7 @@ def test_a_malformed_extension_id_is_refused_and_nothing_written(
 
 
 def test_install_refuses_a_path_it_cannot_verify(tmp_path: Path) -> None:
-    target = Target("linux", tmp_path)
+    target = Target("linux", tmp_path, root=NO_ROOT)
     plain = tmp_path / "host.sh"
     plain.write_text("#!/bin/sh\n")
     plain.chmod(0o600)
@@ -191,13 +193,13 @@ def test_install_tightens_an_existing_manifest(linux_home: Path) -> None:
     path.parent.mkdir()
     path.write_text("{}")
     path.chmod(0o666)
-    install.install(Target("linux", linux_home), ["chromium"])
+    install.install(Target("linux", linux_home, root=NO_ROOT), ["chromium"])
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert json.loads(path.read_text())["name"] == ids.HOST_NAME
 
 
 def test_uninstall_without_a_record_removes_only_our_manifests(linux_home: Path) -> None:
-    target = Target("linux", linux_home)
+    target = Target("linux", linux_home, root=NO_ROOT)
     install.install(target, ["chrome"])
     install.record_path(target).unlink()
     other = linux_home / ".config/google-chrome/NativeMessagingHosts/other_host.json"
@@ -210,7 +212,7 @@ def test_uninstall_without_a_record_removes_only_our_manifests(linux_home: Path)
 def test_xdg_config_home_is_respected(tmp_path: Path) -> None:
     config = tmp_path / "xdg"
     (config / "chromium").mkdir(parents=True)
-    target = Target("linux", tmp_path / "home", {"XDG_CONFIG_HOME": str(config)})
+    target = Target("linux", tmp_path / "home", {"XDG_CONFIG_HOME": str(config)}, root=NO_ROOT)
     install.install(target, [])
     assert (config / "chromium/NativeMessagingHosts" / NAME).is_file()
     # The record lives in the data home (XDG_DATA_HOME), beside the installed copies.
@@ -344,7 +346,7 @@ def test_write_system_manifests_needs_an_absolute_exe(tmp_path: Path) -> None:
 
 
 def test_a_planted_tmp_symlink_is_not_followed(linux_home: Path) -> None:
-    target = Target("linux", linux_home)
+    target = Target("linux", linux_home, root=NO_ROOT)
     folder = linux_home / ".config/chromium/NativeMessagingHosts"
     folder.mkdir()
     victim = linux_home / "victim.txt"
@@ -362,7 +364,7 @@ def test_a_symlink_in_place_of_the_manifest_is_replaced_not_followed(linux_home:
     victim = linux_home / "victim.json"
     victim.write_text("{}")
     (folder / NAME).symlink_to(victim)
-    install.install(Target("linux", linux_home), ["chromium"])
+    install.install(Target("linux", linux_home, root=NO_ROOT), ["chromium"])
     assert victim.read_text() == "{}" and not (folder / NAME).is_symlink()
 
 
@@ -401,7 +403,7 @@ def registered_paths(home: Path) -> set[str]:
 
 
 def test_install_copies_the_bundle_and_registers_the_copy(linux_home: Path) -> None:
-    target = Target("linux", linux_home)
+    target = Target("linux", linux_home, root=NO_ROOT)
     before = tree(linux_home)
     source = fake_bundle(linux_home / "Downloads/decaptcha-host", "0.1.0")
     before_downloads = tree(linux_home)
@@ -421,7 +423,7 @@ def test_install_copies_the_bundle_and_registers_the_copy(linux_home: Path) -> N
 def test_a_newer_version_replaces_the_old_copy_and_keeps_ids_and_browsers(
     linux_home: Path,
 ) -> None:
-    target = Target("linux", linux_home)
+    target = Target("linux", linux_home, root=NO_ROOT)
     extra = "d" * 32
     old = fake_bundle(linux_home / "old", "0.1.0")
     install.install(target, ["brave"], [extra], executable=old, copy=True, version="0.1.0")
@@ -442,7 +444,7 @@ def test_a_newer_version_replaces_the_old_copy_and_keeps_ids_and_browsers(
 def test_an_interrupted_copy_leaves_the_old_install_working(
     linux_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    target = Target("linux", linux_home)
+    target = Target("linux", linux_home, root=NO_ROOT)
     old = fake_bundle(linux_home / "old", "0.1.0")
     install.install(target, executable=old, copy=True, version="0.1.0")
     manifests_before = registered_paths(linux_home)
@@ -463,7 +465,7 @@ def test_an_interrupted_copy_leaves_the_old_install_working(
 
 
 def test_installing_from_the_installed_copy_keeps_it(linux_home: Path) -> None:
-    target = Target("linux", linux_home)
+    target = Target("linux", linux_home, root=NO_ROOT)
     install.install(target, executable=fake_bundle(linux_home / "b", "0.1.0"), copy=True,
                     version="0.1.0")  # fmt: skip
     (installed,) = registered_paths(linux_home)
@@ -473,7 +475,7 @@ def test_installing_from_the_installed_copy_keeps_it(linux_home: Path) -> None:
 
 
 def test_in_place_after_a_copy_registers_in_place_and_drops_the_copy(linux_home: Path) -> None:
-    target = Target("linux", linux_home)
+    target = Target("linux", linux_home, root=NO_ROOT)
     install.install(target, executable=fake_bundle(linux_home / "b", "0.1.0"), copy=True,
                     version="0.1.0")  # fmt: skip
     dev = fake_bundle(linux_home / "dist", "0.2.0")
@@ -531,7 +533,7 @@ def test_windows_install_refuses_a_key_naming_another_programs_manifest(tmp_path
 
 
 def test_uninstall_ignores_what_a_tampered_record_lists(linux_home: Path) -> None:
-    target = Target("linux", linux_home)
+    target = Target("linux", linux_home, root=NO_ROOT)
     install.install(target, ["chromium"])
     victim = linux_home / "Documents/thesis.txt"
     victim.parent.mkdir()
@@ -557,3 +559,29 @@ def test_windows_uninstall_deletes_only_keys_pointing_at_our_manifests(tmp_path:
     install.record_path(target).write_text(json.dumps(record))
     install.uninstall(target)
     assert mine not in target.keys.defaults and target.keys.defaults == {other_key: "C:\\x.json"}
+
+
+def test_status_reports_system_wide_registrations_read_only(tmp_path: Path) -> None:
+    home, root = tmp_path / "home", tmp_path / "root"
+    home.mkdir()
+    exe = fake_bundle(tmp_path / "usr-lib", "0.1.0")
+    written = install.write_system_manifests(root, exe)
+    broken = browsers.system_manifest_path(root, BROWSERS["vivaldi"])
+    broken.write_text(broken.read_text().replace(str(exe), "/nowhere/decaptcha-host"))
+    (root / "snap/bin").mkdir(parents=True)
+    (root / "snap/bin/chromium").write_text("")
+    before = tree(root)
+    out = subprocess.run(
+        [sys.executable, "-m", "host", "--status", "--root", str(root)],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+        env=host_env(home, DECAPTCHA_MODELS=str(home / "no-models")),
+    )  # fmt: skip
+    system_lines = [line for line in out.stdout.splitlines() if "system-wide:" in line]
+    assert len(system_lines) == len(written) == len(BROWSERS)
+    assert {line.split()[0] for line in system_lines} == {"ok", "BROKEN"}
+    assert any(line.split()[0] == "BROKEN" and str(broken) in line for line in system_lines)
+    assert "/nowhere/decaptcha-host does not exist" in out.stdout
+    assert "the host is not registered" not in out.stdout  # system-wide counts
+    assert "note: Chromium (Snap" in out.stdout and "deb/rpm" in out.stdout
+    assert f"log: {home / '.cache/nthu-ais-decaptcha/host.log'}" in out.stdout
+    assert tree(root) == before  # read-only
