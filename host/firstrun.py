@@ -8,6 +8,7 @@ it (the students' language; short, so both fit one window).
 from __future__ import annotations
 
 import sys
+import textwrap
 from collections.abc import Callable
 from typing import TextIO
 
@@ -21,27 +22,27 @@ WHAT = (
     "讓瀏覽器擴充功能在這台電腦上讀取校務系統驗證碼，不會傳送任何資料。",
 )
 # Placeholders until the extension is published; the release page has the zip and xpi.
-CHROME_STORE = "Chrome Web Store: (not published yet)"
-EDGE_STORE = "Edge Add-ons: (not published yet)"
-RELEASE_PAGE = "the project's GitHub release page (Releases)"
+STORES = "the Chrome Web Store or Edge Add-ons (not published yet)"
+RELEASE_PAGE = "the project's GitHub Releases page"
 
+# Chinese lines are broken by hand ("\n"): a wrapper counting characters would split the
+# ASCII names inside them (and the bundle leaves out unicodedata's width table).
 NEXT_STEP = [
     ("Next step: add the browser extension.", "下一步：安裝瀏覽器擴充功能。"),
     (
-        f"  Chrome, Brave, Vivaldi: {CHROME_STORE}. Meanwhile unzip nthu-ais-decaptcha-chromium-"
-        f"<version>.zip from {RELEASE_PAGE}, open chrome://extensions, turn on Developer mode, "
-        "Load unpacked, pick the folder.",
-        "  Chrome、Brave、Vivaldi：解壓縮 nthu-ais-decaptcha-chromium-<版本>.zip，開啟 "
-        "chrome://extensions，開啟「開發人員模式」，按「載入未封裝項目」選擇該資料夾。",
+        f"- Chrome, Edge, Brave, Vivaldi: from {STORES}; until then unzip "
+        f"nthu-ais-decaptcha-chromium-<version>.zip from {RELEASE_PAGE}, open chrome://extensions "
+        "(edge://extensions), turn on Developer mode, click Load unpacked, pick the folder.",
+        "- Chrome、Edge、Brave、Vivaldi：解壓縮發布頁的\n"
+        "nthu-ais-decaptcha-chromium-<版本>.zip，開啟 chrome://extensions\n"
+        "（edge://extensions），打開「開發人員模式」，按「載入未封裝項目」，\n"
+        "選擇該資料夾。",
     ),
     (
-        f"  Edge: {EDGE_STORE}; meanwhile the same zip at edge://extensions.",
-        "  Edge：同一個 zip，在 edge://extensions 載入。",
-    ),
-    (
-        f"  Firefox: open nthu-ais-decaptcha-firefox-<version>.xpi from {RELEASE_PAGE} "
+        f"- Firefox: open nthu-ais-decaptcha-firefox-<version>.xpi from {RELEASE_PAGE} "
         "(File > Open File) and allow the add-on.",
-        "  Firefox：以「檔案 > 開啟檔案」開啟 nthu-ais-decaptcha-firefox-<版本>.xpi 並允許安裝。",
+        "- Firefox：以「檔案 > 開啟檔案」開啟發布頁的\n"
+        "nthu-ais-decaptcha-firefox-<版本>.xpi，並允許安裝。",
     ),
     (
         "Then open the AIS login page: the captcha field fills itself.",
@@ -53,19 +54,21 @@ ANTIVIRUS = [
         "Windows: if your antivirus says it quarantined or blocked decaptcha-host.exe, or the "
         "helper is suddenly missing, restore it from the quarantine and allow the folder "
         r"%LOCALAPPDATA%\Programs\nthu-ais-decaptcha, then run this installer again.",
-        r"Windows：若防毒軟體隔離或封鎖 decaptcha-host.exe（或小幫手突然不見），請從隔離區還原，"
-        r"並允許 %LOCALAPPDATA%\Programs\nthu-ais-decaptcha 資料夾，再執行一次本安裝程式。",
+        "Windows：若防毒軟體隔離或封鎖 decaptcha-host.exe（或小幫手突然不見），\n"
+        "請從隔離區還原，並允許資料夾\n"
+        r"%LOCALAPPDATA%\Programs\nthu-ais-decaptcha，再執行一次本安裝程式。",
     )
 ]
 NO_BROWSER = (
     "No supported browser found for this user (Chrome, Chromium, Edge, Brave, Vivaldi, "
     "Firefox). Start your browser once, then run this again.",
-    "找不到支援的瀏覽器（Chrome、Chromium、Edge、Brave、Vivaldi、Firefox）。"
+    "找不到支援的瀏覽器（Chrome、Chromium、Edge、Brave、Vivaldi、Firefox）。\n"
     "請先開啟瀏覽器一次，再執行本程式。",
 )
 PRESS_TO_INSTALL = ("Press Enter to install (Ctrl+C to cancel).", "按 Enter 安裝（Ctrl+C 取消）。")
 PRESS_TO_CLOSE = ("Press Enter to close this window.", "按 Enter 關閉視窗。")
-INSTALLED = ("Installed.", "安裝完成。")
+INSTALLED = ("Installed for: {browsers}.", "已安裝給：{browsers}。")
+INSTALLED_IN = ("The helper is in {folder}", "小幫手位於 {folder}")
 FAILED = ("install failed:", "安裝失敗：")
 
 
@@ -76,7 +79,7 @@ def sandbox_note(entry: Sandboxed) -> tuple[str, str]:
         return (
             f"{title} (Snap): registered in ~/.mozilla/native-messaging-hosts as usual; the snap "
             "reaches the helper through the desktop portal (allow it if asked).",
-            f"{title}（Snap）：照常註冊，Snap 版透過桌面入口（portal）使用小幫手，若詢問請允許。",
+            f"{title}（Snap）：照常註冊，Snap 版透過桌面入口（portal）\n使用小幫手，若詢問請允許。",
         )
     if entry.kind == FLATPAK:
         extra = (
@@ -85,23 +88,41 @@ def sandbox_note(entry: Sandboxed) -> tuple[str, str]:
             else ""
         )
         return (
-            f"{title} (Flatpak, {entry.found}): cannot use the helper: a Flatpak browser only "
+            f"{title} (Flatpak): cannot use the helper: a Flatpak browser only "
             f"starts programs inside its own sandbox.{extra} Use the browser from your "
             "distribution's packages (deb/rpm) or the vendor's download instead.",
-            f"{title}（Flatpak）：無法使用小幫手（Flatpak 瀏覽器只能啟動沙箱內的程式）。"
+            f"{title}（Flatpak）：無法使用小幫手（Flatpak 瀏覽器只能啟動沙箱內的程式）。\n"
             "請改用發行版套件（deb/rpm）或官方下載的瀏覽器。",
         )
     return (
-        f"{title} (Snap, {entry.found}): cannot use the helper: the Chromium snap does not "
+        f"{title} (Snap): cannot use the helper: the Chromium snap does not "
         "start native helpers. Use your distribution's deb/rpm Chromium or Google Chrome.",
-        f"{title}（Snap）：無法使用小幫手（Snap 版 Chromium 不能啟動本機程式）。"
+        f"{title}（Snap）：無法使用小幫手（Snap 版 Chromium 不能啟動本機程式）。\n"
         "請改用 deb/rpm 版 Chromium 或 Google Chrome。",
     )
 
 
-def _say(out: TextIO, pair: tuple[str, str]) -> None:
-    print(pair[0], file=out)
-    print(pair[1], file=out)
+WIDTH = 78  # columns; a Chinese character takes two
+
+
+def _wrap(text: str, columns: int, indent: str) -> str:
+    follow = indent + ("  " if text.startswith("- ") else "")  # under a list item's text
+    lines = textwrap.wrap(
+        text,
+        columns,
+        initial_indent=indent,
+        subsequent_indent=follow,
+        break_on_hyphens=False,  # file names stay whole
+    )
+    return "\n".join(lines or [""])
+
+
+def _say(out: TextIO, pair: tuple[str, str], indent: str = "") -> None:
+    """A sentence in English (wrapped), then in Chinese (broken by hand)."""
+    print(_wrap(pair[0], WIDTH, indent), file=out)
+    follow = indent + ("  " if pair[1].startswith("- ") else "")
+    print("\n".join(follow[: len(indent)] + line if n == 0 else follow + line
+                    for n, line in enumerate(pair[1].split("\n"))), file=out)  # fmt: skip
 
 
 def report_browsers(target: Target, out: TextIO) -> list[browsers.Browser]:
@@ -117,7 +138,7 @@ def report_browsers(target: Target, out: TextIO) -> list[browsers.Browser]:
         print("Snap / Flatpak:", file=out)
         for entry in notes:
             en, zh = sandbox_note(entry)
-            print(f"  - {en}\n    {zh}", file=out)
+            _say(out, (f"- {en}", f"- {zh}"), indent="  ")
     return found
 
 
@@ -165,11 +186,17 @@ def run(
         print(f"{FAILED[0]} {exc}\n{FAILED[1]} {exc}", file=err)
         wait(PRESS_TO_CLOSE)
         return 1
-    for line in lines:
-        print(f"  {line}", file=err if line.startswith(install.REFUSED) else out)
-    refused = any(line.startswith(install.REFUSED) for line in lines)
+    refused = [line for line in lines if line.startswith(install.REFUSED)]
+    for line in lines if not interactive else refused:  # a window shows the summary only
+        print(f"  {line}", file=err if line in refused else out)
+    registered = [e.browser.title for e in install.status(target) if e.ok]
+    copy = install.read_record(target).get("copy")
     print(file=out)
-    _say(out, INSTALLED)
+    names = ", ".join(registered) or "-"
+    _say(out, (INSTALLED[0].format(browsers=names), INSTALLED[1].format(browsers=names)))
+    if isinstance(copy, str):
+        print(INSTALLED_IN[0].format(folder=copy), file=out)
+        print(INSTALLED_IN[1].format(folder=copy), file=out)
     print(file=out)
     for pair in NEXT_STEP:
         _say(out, pair)

@@ -7,8 +7,8 @@ queue (FIONREAD) after the program has exited.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
+import io
 import json
 import os
 import select
@@ -17,6 +17,7 @@ import subprocess
 import sys
 import termios
 import time
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,7 @@ class Console:
     def finish(self) -> tuple[int, int]:
         """(exit code, bytes typed that the program never read)."""
         code = self.proc.wait(timeout=60)
-        with contextlib.suppress(OSError):
+        while select.select([self.master], [], [], 0)[0]:  # what is left, without blocking
             self.screen += os.read(self.master, 65536).decode("utf-8", "replace")
         unread = self.unread()
         os.close(self.master)
@@ -89,7 +90,8 @@ def test_first_run_lists_browsers_installs_on_enter_and_waits_to_close(home: Pat
     assert not chrome.exists()  # nothing before Enter
     console.press_enter()
     screen = console.expect("Press Enter to close")
-    assert "Installed." in screen and "Next step" in screen and "chrome://extensions" in screen
+    assert "Installed for: Google Chrome, Firefox." in screen and "Next step" in screen
+    assert "chrome://extensions" in screen and "wrote" not in screen  # a summary, not paths
     assert json.loads(chrome.read_text())["name"] == ids.HOST_NAME
     assert (home / ".mozilla/native-messaging-hosts" / NAME).is_file()
     console.press_enter()
@@ -119,3 +121,33 @@ def test_a_browser_caller_is_served_even_on_a_terminal(tmp_path: Path) -> None:
     os.write(console.master, b"\x04")  # end of input: the port closed
     assert console.finish()[0] == 0
     assert "Press Enter" not in console.screen and "NTHU AIS Decaptcha helper" not in console.screen
+
+
+def columns(line: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)
+
+
+def test_every_text_fits_an_80_column_window() -> None:
+    from host import firstrun
+
+    pairs = [*firstrun.NEXT_STEP, *firstrun.ANTIVIRUS, firstrun.NO_BROWSER, firstrun.WHAT]
+    out = io.StringIO()
+    for pair in pairs:
+        firstrun._say(out, pair, indent="  ")
+    assert max(columns(line) for line in out.getvalue().splitlines()) <= 80
+
+
+def test_the_antivirus_advice_is_shown_on_windows_only(tmp_path: Path) -> None:
+    from host import firstrun
+    from host.browsers import Target
+    from tests.fake_hkcu import FakeHkcuKeys
+
+    (tmp_path / "AppData/Local/Google/Chrome/User Data").mkdir(parents=True)
+    (tmp_path / ".config/google-chrome").mkdir(parents=True)
+    shown = {}
+    for os_name in ("win32", "linux"):
+        out = io.StringIO()
+        target = Target(os_name, tmp_path, {}, FakeHkcuKeys(), root=Path(NO_ROOT))
+        assert firstrun.run(target, False, lambda: [], out=out) == 0
+        shown[os_name] = "antivirus" in out.getvalue() and "quarantine" in out.getvalue()
+    assert shown == {"win32": True, "linux": False}
