@@ -175,12 +175,15 @@ def record_path(target: Target) -> Path:
 
 
 def read_record(target: Target) -> dict:
-    """The install record, or an empty one (missing or unreadable)."""
-    try:
-        data = json.loads(record_path(target).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
+    """The install record, or an empty one (missing or unreadable). Before 0.2 it lived in
+    legacy_app_dir: read there too, so an update keeps the ids added with --extension-id."""
+    for path in (record_path(target), legacy_app_dir(target) / RECORD_NAME):
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        return data if isinstance(data, dict) else {}
+    return {}
 
 
 def installed_extension_ids(target: Target | None = None) -> list[str]:

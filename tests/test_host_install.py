@@ -585,3 +585,52 @@ def test_status_reports_system_wide_registrations_read_only(tmp_path: Path) -> N
     assert "note: Chromium (Snap" in out.stdout and "deb/rpm" in out.stdout
     assert f"log: {home / '.cache/nthu-ais-decaptcha/host.log'}" in out.stdout
     assert tree(root) == before  # read-only
+
+
+def test_an_update_keeps_the_ids_of_a_record_in_the_old_place(linux_home: Path) -> None:
+    legacy = linux_home / ".config/nthu-ais-decaptcha/install.json"
+    legacy.parent.mkdir()
+    legacy.write_text(json.dumps({"version": 1, "extension_ids": ["f" * 32]}))
+    target = Target("linux", linux_home, root=NO_ROOT)
+    install.install(target, ["chromium"])
+    body = json.loads((linux_home / ".config/chromium/NativeMessagingHosts" / NAME).read_text())
+    assert f"chrome-extension://{'f' * 32}/" in body["allowed_origins"]
+    install.uninstall(target)
+    assert not legacy.exists() and not legacy.parent.exists()
+
+
+def test_windows_copy_install_as_data(tmp_path: Path) -> None:
+    target = windows_target(tmp_path)
+    (tmp_path / "Local/Google/Chrome/User Data").mkdir(parents=True)
+    (tmp_path / "Roaming/Mozilla/Firefox").mkdir(parents=True)
+    download = tmp_path / "Downloads/nthu-ais-decaptcha-host"
+    (download / "_internal").mkdir(parents=True)
+    (download / "decaptcha-host.exe").write_bytes(b"MZ")
+    before = tree(tmp_path)
+    install.install(target, copy=True, executable=download / "decaptcha-host.exe", version="1.0")
+    ours = tmp_path / "Local/Programs/nthu-ais-decaptcha"
+    exe = ours / "versions/1.0/decaptcha-host.exe"
+    key = f"NativeMessagingHosts\\{ids.HOST_NAME}"
+    assert target.keys.defaults == {  # what `reg query HKCU\...` shows
+        f"Software\\Google\\Chrome\\{key}": str(ours / "chromium" / NAME),
+        f"Software\\Mozilla\\{key}": str(ours / "firefox" / NAME),
+    }
+    assert json.loads((ours / "chromium" / NAME).read_text())["path"] == str(exe)
+    assert exe.read_bytes() == b"MZ"
+    install.uninstall(target)
+    assert target.keys.defaults == {} and tree(tmp_path) == before
+
+
+def test_macos_copy_install_as_data(tmp_path: Path) -> None:
+    support = tmp_path / "Library/Application Support"
+    (support / "Google/Chrome").mkdir(parents=True)
+    target = Target("darwin", tmp_path)
+    before = tree(tmp_path)
+    install.install(target, copy=True, executable=fake_bundle(tmp_path / "dl", "1.0"),
+                    version="1.0")  # fmt: skip
+    exe = support / "nthu-ais-decaptcha/versions/1.0/decaptcha-host"
+    body = json.loads((support / "Google/Chrome/NativeMessagingHosts" / NAME).read_text())
+    assert body["path"] == str(exe) and exe.is_file()
+    shutil.rmtree(tmp_path / "dl")
+    install.uninstall(target)
+    assert tree(tmp_path) == before
