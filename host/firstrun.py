@@ -176,6 +176,7 @@ def run(
     print(file=out)
     if not found and not named:
         _say(err, NO_BROWSER)
+        print(file=out)
         wait(PRESS_TO_CLOSE)
         return 1
     if not wait(PRESS_TO_INSTALL):
