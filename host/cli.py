@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import host
+from host import browsers, install, limits, log, paths, protocol
 from host import caller as callers
-from host import limits, log, paths, protocol, registry
 from host.errors import Code, HostError
 from host.kinds import KINDS
 
@@ -40,7 +40,7 @@ def serve(caller: callers.Caller | None) -> int:
     if interactive:
         logger.warning("reading native-messaging frames from this terminal; see --help")
     try:
-        allowed = callers.allowed_ids(registry.installed_extension_ids())
+        allowed = callers.allowed_ids(install.installed_extension_ids())
     except Exception as exc:  # an unreadable record must not stop our own extension
         logger.warning("cannot read registered extension ids: %s", exc)
         allowed = callers.allowed_ids()
@@ -63,6 +63,11 @@ def serve(caller: callers.Caller | None) -> int:
     return code
 
 
+def _console() -> bool:
+    """Started by a person at an interactive console (stdin and stdout are terminals)."""
+    return all(s is not None and s.isatty() for s in (sys.stdin, sys.stdout))
+
+
 def logging_flush() -> None:
     for handler in log.get().handlers:
         handler.flush()
@@ -80,6 +85,12 @@ def parser() -> argparse.ArgumentParser:
     what.add_argument("--install", action="store_true", help="register with your browsers")
     what.add_argument("--uninstall", action="store_true", help="remove every registration")
     what.add_argument("--status", action="store_true", help="show registrations and models")
+    what.add_argument(
+        "--write-system-manifests",
+        metavar="ROOT",
+        type=Path,
+        help="packagers: write every browser's system-wide manifest under ROOT (needs --exe)",
+    )
     what.add_argument("--version", action="version", version=f"%(prog)s {host.__version__}")
     p.add_argument("--json", action="store_true", help="--test/--bench: JSON lines")
     p.add_argument("--method", choices=protocol.METHODS, default=protocol.AUTO)
@@ -89,7 +100,7 @@ def parser() -> argparse.ArgumentParser:
         "--browser",
         action="append",
         default=[],
-        choices=sorted(registry.BROWSERS),
+        choices=sorted(browsers.BROWSERS),
         help="--install: this browser (repeatable); default: every one you have",
     )
     p.add_argument(
@@ -99,13 +110,29 @@ def parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="--install: also allow this extension id (repeatable)",
     )
+    p.add_argument(
+        "--in-place",
+        action="store_true",
+        help="--install: register this program where it is instead of copying it (developers)",
+    )
+    p.add_argument("--yes", action="store_true", help="--install: ask nothing (non-interactive)")
+    p.add_argument(
+        "--exe",
+        type=Path,
+        metavar="PATH",
+        help="--write-system-manifests: the host's absolute path once installed",
+    )
     p.add_argument("--home", type=Path, help=argparse.SUPPRESS)  # install into another home
+    p.add_argument("--root", type=Path, help=argparse.SUPPRESS)  # tests: a fake / (snaps, /etc)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     caller = callers.from_argv(argv)
+    if not argv and _console():
+        # Double-clicked, or run in a terminal: a person, not a browser. Be the installer.
+        return cmd_install(browsers.Target.current(), [], [], interactive=True)
     if not argv or caller is not None:
         return serve(caller)
     args = parser().parse_args(argv)
@@ -113,13 +140,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_test(args.test, args.method, args.kind, args.json)
     if args.bench:
         return cmd_bench(args.bench, args.split, args.json)
-    target = registry.Target.current(args.home.resolve() if args.home else None)
+    if args.write_system_manifests:
+        return cmd_write_system_manifests(args.write_system_manifests, args.exe)
+    target = browsers.Target.current(args.home.resolve() if args.home else None)
+    if args.root:
+        target.root = args.root.resolve()
     if args.install:
-        return cmd_install(target, args.browser, args.extension_id)
+        return cmd_install(target, args.browser, args.extension_id, args.in_place)
     if args.uninstall:
         return cmd_uninstall(target)
     if args.status:
         return cmd_status(target)
+    if _console():  # options but no command (--yes, --browser), from a terminal: the installer
+        return cmd_install(
+            target, args.browser, args.extension_id, args.in_place, interactive=not args.yes
+        )
     parser().error("nothing to do: give --test, --bench, --install, --uninstall or --status")
     return 2
 
@@ -208,20 +243,48 @@ def cmd_bench(folder: Path, split: str, as_json: bool) -> int:
 # -- --install / --uninstall / --status -----------------------------------------------------
 
 
-def cmd_install(target: registry.Target, browsers: list[str], extension_ids: list[str]) -> int:
+def cmd_install(
+    target: browsers.Target,
+    names: list[str],
+    extension_ids: list[str],
+    in_place: bool = False,
+    interactive: bool = False,
+) -> int:
+    """Copy the bundle into the application folder and register the copy (frozen), or register
+    this program where it is (--in-place; always from a source checkout, which has no
+    self-contained folder to copy). The report and the next step are host/firstrun.py's."""
+    from host import firstrun
+
+    frozen = bool(getattr(sys, "frozen", False))
+    if not frozen and not in_place:
+        print("running from a source checkout: nothing self-contained to copy, so the checkout")
+        print("is registered where it is (as --in-place); moving or deleting it breaks the host")
+    return firstrun.run(
+        target,
+        interactive,
+        lambda: install.install(target, names, extension_ids, copy=frozen and not in_place),
+        named=bool(names),
+    )
+
+
+def cmd_write_system_manifests(root: Path, exe: Path | None) -> int:
+    """For the .deb: the system-wide manifests under `root`, one path printed per file."""
+    if exe is None:
+        print("error: --write-system-manifests needs --exe PATH", file=sys.stderr)
+        return 2
     try:
-        lines = registry.install(target, browsers, extension_ids)
-    except (registry.InstallError, OSError) as exc:
-        print(f"install failed: {exc}", file=sys.stderr)
+        written = install.write_system_manifests(root, exe)
+    except (install.InstallError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 1
-    for line in lines:
-        print(line)
+    for path in written:
+        print(path)
     return 0
 
 
-def cmd_uninstall(target: registry.Target) -> int:
+def cmd_uninstall(target: browsers.Target) -> int:
     try:
-        lines = registry.uninstall(target)
+        lines = install.uninstall(target)
     except OSError as exc:
         print(f"uninstall failed: {exc}", file=sys.stderr)
         return 1
@@ -230,23 +293,11 @@ def cmd_uninstall(target: registry.Target) -> int:
     return 0
 
 
-def cmd_status(target: registry.Target) -> int:
+def cmd_status(target: browsers.Target) -> int:
     """Registrations per browser, then whether the models load. Non-zero if anything is wrong."""
-    entries = registry.status(target)
-    broken = 0
-    for entry in entries:
-        where = entry.manifest or "not registered"
-        if entry.key and entry.manifest:
-            where = f"HKEY_CURRENT_USER\\{entry.key} -> {entry.manifest}"
-        mark = "ok" if entry.ok else ("-" if entry.manifest is None else "BROKEN")
-        print(f"{entry.browser.title:15} {mark:6} {where}")
-        for problem in entry.problems:
-            print(f"{'':22}{problem}")
-        broken += bool(entry.problems)
-    registered = sum(e.manifest is not None for e in entries)
-    record = registry.read_record(target)
-    if record.get("extension_ids"):
-        print(f"extra extension ids: {', '.join(record['extension_ids'])}")
+    from host import firstrun
+
+    registered, broken = firstrun.status_report(target, sys.stdout)
     log.setup(to_file=False)
     try:
         details = load_solver().status()

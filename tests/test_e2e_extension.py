@@ -190,10 +190,13 @@ def close_popup(live: Live) -> None:
 
 
 def register(home: Path, browser: str) -> None:
-    """`decaptcha-host --install --browser NAME`, run as the test's user (HOME)."""
+    """`decaptcha-host --install --in-place --browser NAME`, run as the test's user (HOME)."""
     env = browsers.private_env(home)
     out = subprocess.run(
-        [str(HOST_EXE), "--install", "--browser", browser], env=env, capture_output=True, text=True
+        [str(HOST_EXE), "--install", "--in-place", "--browser", browser],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stderr
     assert "nthu_ais_decaptcha.json" in out.stdout

@@ -99,11 +99,15 @@ class Faulty:
 
 
 def register_behind_wrapper(home: Path, browser: str, passthrough: bool) -> tuple[Path, Path]:
-    """`decaptcha-host --install --browser NAME` in `home`, then the manifest's path is swapped
-    for a launcher of the fault wrapper around that same bundle. Returns (config, log)."""
+    """`decaptcha-host --install --in-place --browser NAME` in `home`, then the manifest's path
+    is swapped for a launcher of the fault wrapper around that same bundle.
+    Returns (config, log)."""
     env = browsers.private_env(home)
     out = subprocess.run(
-        [str(HOST_EXE), "--install", "--browser", browser], env=env, capture_output=True, text=True
+        [str(HOST_EXE), "--install", "--in-place", "--browser", browser],
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 0, out.stderr
     manifests = list(home.rglob(MANIFEST_NAME))
