@@ -82,7 +82,7 @@ def parser() -> argparse.ArgumentParser:
     what.add_argument("--status", action="store_true", help="show registrations and models")
     what.add_argument("--version", action="version", version=f"%(prog)s {host.__version__}")
     p.add_argument("--json", action="store_true", help="--test/--bench: JSON lines")
-    p.add_argument("--method", choices=("auto", "ctc", "seg"), default="auto")
+    p.add_argument("--method", choices=protocol.METHODS, default=protocol.AUTO)
     p.add_argument("--kind", choices=sorted(KINDS), help="--test: the captcha kind (else by size)")
     p.add_argument("--split", choices=("all", "val"), default="all", help="--bench: images used")
     p.add_argument(

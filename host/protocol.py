@@ -15,6 +15,11 @@ from typing import BinaryIO
 
 from host.limits import MAX_FRAME_BYTES, MAX_REPLY_BYTES
 
+PROTOCOL_VERSION = 1
+
+AUTO = "auto"  # both models, combined by the solver
+METHODS = (AUTO, "ctc", "seg")  # a request's `method`; the first is the default
+
 _HEADER = struct.Struct("=I")  # native byte order, unsigned 32-bit, no padding
 
 

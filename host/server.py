@@ -23,9 +23,6 @@ from host.caller import Caller
 from host.errors import HostError
 from host.kinds import KINDS
 
-PROTOCOL_VERSION = 1
-METHODS = ("auto", "ctc", "seg")
-
 # Exit codes of serve(); the browser ignores them, the log and tests read them.
 EXIT_OK = 0  # stdin closed between frames
 EXIT_TRUNCATED = 1  # stdin closed inside a frame
@@ -160,7 +157,7 @@ class Server:
             request.action,
             (time.perf_counter() - started) * 1000,
         )
-        return {"v": PROTOCOL_VERSION, "id": request.id, "ok": True, "result": result}
+        return {"v": protocol.PROTOCOL_VERSION, "id": request.id, "ok": True, "result": result}
 
     def solve(self, request: Request) -> dict:
         images = [imageio.decode_png(imageio.decode_base64(text)) for text in request.images]
@@ -177,7 +174,7 @@ class Server:
 
     def status(self) -> dict:
         result: dict[str, Any] = {
-            "protocol": PROTOCOL_VERSION,
+            "protocol": protocol.PROTOCOL_VERSION,
             "version": host.__version__,
             "executable": sys.executable,
             "frozen": bool(getattr(sys, "frozen", False)),
@@ -235,7 +232,7 @@ class Request:
     action: str
     images: tuple[str, ...] = ()
     kind: str | None = None
-    method: str = "auto"
+    method: str = protocol.AUTO
 
 
 def protocol_payload(payload: bytes) -> object:
@@ -284,11 +281,11 @@ def parse_request(message: object) -> Request:
     def fail(code: str, text: str) -> RequestError:
         return RequestError(request_id, code, text)
 
-    version = message.get("v", PROTOCOL_VERSION)
+    version = message.get("v", protocol.PROTOCOL_VERSION)
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise fail("BAD_REQUEST", "v must be a positive integer")
-    if version > PROTOCOL_VERSION:
-        raise fail("UNSUPPORTED_VERSION", f"this host speaks protocol {PROTOCOL_VERSION}")
+    if version > protocol.PROTOCOL_VERSION:
+        raise fail("UNSUPPORTED_VERSION", f"this host speaks protocol {protocol.PROTOCOL_VERSION}")
     action = message.get("action")
     if not isinstance(action, str):
         raise fail("BAD_REQUEST", "action must be a string")
@@ -310,15 +307,15 @@ def parse_request(message: object) -> Request:
     kind = message.get("kind")
     if kind is not None and (not isinstance(kind, str) or kind not in KINDS):
         raise fail("BAD_REQUEST", f"kind must be one of {', '.join(KINDS)}")
-    method = message.get("method", "auto")
-    if not isinstance(method, str) or method not in METHODS:
-        raise fail("BAD_REQUEST", f"method must be one of {', '.join(METHODS)}")
+    method = message.get("method", protocol.AUTO)
+    if not isinstance(method, str) or method not in protocol.METHODS:
+        raise fail("BAD_REQUEST", f"method must be one of {', '.join(protocol.METHODS)}")
     return Request(request_id, action, tuple(images), kind, method)
 
 
 def error_reply(request_id: object, code: str, message: str) -> dict:
     return {
-        "v": PROTOCOL_VERSION,
+        "v": protocol.PROTOCOL_VERSION,
         "id": request_id if valid_id(request_id) else None,
         "ok": False,
         "error": {"code": code, "message": message[:500]},

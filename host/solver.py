@@ -23,11 +23,13 @@ import numpy as np
 from PIL import Image
 
 from host import paths
-from host.errors import HostError
+from host.confidence import Reading, reading_of
+from host.errors import Code, HostError
 from host.kinds import KINDS, Kind, kind_for_size
+from host.protocol import AUTO, METHODS
 from host.runtime import runtime_name
 
-METHODS = ("ctc", "seg")
+MODEL_METHODS = tuple(m for m in METHODS if m != AUTO)  # one model each: ctc, seg
 
 
 class Reader(Protocol):
@@ -49,15 +51,6 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         """Exactly the `solve` result of PROTOCOL.md."""
         return asdict(self)
-
-
-@dataclass
-class Reading:
-    """One method's voted answer: text, per-digit confidences, whole confidence."""
-
-    text: str
-    digits: np.ndarray
-    confidence: float
 
 
 def _reader_class(method: str) -> type:
@@ -86,7 +79,7 @@ class Solver:
             why = f"models.json unreadable in {self.models_dir}: {type(exc).__name__}: {exc}"
         else:
             why = "not listed in models.json"
-        for method in METHODS:
+        for method in MODEL_METHODS:
             for kind in KINDS.values():
                 name = f"{method}_{kind.name}"
                 entry = listed.get(name) if isinstance(listed, dict) else None
@@ -114,24 +107,24 @@ class Solver:
                 models[name]["error"] = info["error"]
         return {"runtime": runtime_name(), "models": models}
 
-    def solve(self, images: list[np.ndarray], kind: str | None, method: str = "auto") -> Answer:
+    def solve(self, images: list[np.ndarray], kind: str | None, method: str = AUTO) -> Answer:
         """Read one captcha from one or more renderings; see the module docstring."""
         started = time.perf_counter()
-        if method not in (*METHODS, "auto"):
-            raise HostError("BAD_REQUEST", f"unknown method {method!r}: auto, ctc or seg")
+        if method not in METHODS:
+            raise HostError(Code.BAD_REQUEST, f"unknown method {method!r}: auto, ctc or seg")
         the_kind = _check(images, kind)
         prepared = [_fit(rgb, the_kind) for rgb in images]
         with self._lock:
-            if method == "auto":
+            if method == AUTO:
                 text, digits, conf, used, agree = self._auto(prepared, the_kind)
             else:
                 read = self._vote(method, prepared, the_kind)
                 if read is None:
-                    raise HostError("NO_ANSWER", f"{method} read no {the_kind.digits} digits")
+                    raise HostError(Code.NO_ANSWER, f"{method} read no {the_kind.digits} digits")
                 text, digits, conf = read.text, read.digits, read.confidence
                 used, agree = method, None
         if len(text) != the_kind.digits:  # by construction never, but never answer wrongly sized
-            raise HostError("NO_ANSWER", f"answer {text!r} is not {the_kind.digits} digits")
+            raise HostError(Code.NO_ANSWER, f"answer {text!r} is not {the_kind.digits} digits")
         return Answer(
             text=text,
             confidence=round(float(np.clip(conf, 0.0, 1.0)), 6),
@@ -148,7 +141,7 @@ class Solver:
         reader = self._readers.get((method, kind.name))
         if reader is None:
             error = self._models[f"{method}_{kind.name}"].get("error", "not loaded")
-            raise HostError("MODEL_ERROR", f"{method} model for {kind.name}: {error}")
+            raise HostError(Code.MODEL_ERROR, f"{method} model for {kind.name}: {error}")
         return reader
 
     def _vote(self, method: str, images: list[np.ndarray], kind: Kind) -> Reading | None:
@@ -162,26 +155,23 @@ class Solver:
                 raise
             except Exception as exc:
                 message = f"{method} failed: {type(exc).__name__}: {exc}"
-                raise HostError("MODEL_ERROR", message) from exc
+                raise HostError(Code.MODEL_ERROR, message) from exc
             if probs is not None and probs.shape == (kind.digits, 10):
                 readings.append(probs)
         if not readings:
             return None
-        mean = np.mean(readings, axis=0)
-        digits = mean.max(axis=1)
-        text = "".join(str(int(d)) for d in mean.argmax(axis=1))
-        return Reading(text, digits, float(np.prod(digits)))
+        return reading_of(np.mean(readings, axis=0))
 
     def _auto(
         self, images: list[np.ndarray], kind: Kind
     ) -> tuple[str, np.ndarray, float, str, bool | None]:
         reads: dict[str, Reading | None] = {}
         errors = []
-        for method in METHODS:
+        for method in MODEL_METHODS:
             try:
                 reads[method] = self._vote(method, images, kind)
             except HostError as exc:
-                if exc.code != "MODEL_ERROR":
+                if exc.code != Code.MODEL_ERROR:
                     raise
                 errors.append(exc)
         if not reads:
@@ -189,7 +179,7 @@ class Solver:
         if len(reads) == 1:  # only one method could run: its answer, agreement unknown
             ((method, read),) = reads.items()
             if read is None:
-                raise HostError("NO_ANSWER", f"{method} could not read {kind.digits} digits")
+                raise HostError(Code.NO_ANSWER, f"{method} could not read {kind.digits} digits")
             return read.text, read.digits, read.confidence, method, None
         return combine(reads["ctc"], reads["seg"], kind)
 
@@ -199,7 +189,7 @@ def combine(
 ) -> tuple[str, np.ndarray, float, str, bool]:
     """auto's rule for two readings (see the module docstring): text, digits, conf, used, agree."""
     if ctc is None and seg is None:
-        raise HostError("NO_ANSWER", f"neither model read {kind.digits} digits")
+        raise HostError(Code.NO_ANSWER, f"neither model read {kind.digits} digits")
     if ctc is None or seg is None:  # one could not read it at all: they did not agree
         used, read = ("seg", seg) if ctc is None else ("ctc", ctc)
         assert read is not None
@@ -217,21 +207,21 @@ def combine(
 def _check(images: list[np.ndarray], kind: str | None) -> Kind:
     """Validate the request's images and find the kind (given, or from the image size)."""
     if not isinstance(images, list) or not images:
-        raise HostError("BAD_REQUEST", "no image to solve")
+        raise HostError(Code.BAD_REQUEST, "no image to solve")
     for rgb in images:
         if not (isinstance(rgb, np.ndarray) and rgb.dtype == np.uint8 and rgb.ndim == 3):
-            raise HostError("BAD_REQUEST", "images must be RGB uint8 arrays (H, W, 3)")
+            raise HostError(Code.BAD_REQUEST, "images must be RGB uint8 arrays (H, W, 3)")
         if rgb.shape[2] != 3 or rgb.shape[0] < 1 or rgb.shape[1] < 1:
-            raise HostError("BAD_REQUEST", f"image shape {rgb.shape} is not (H, W, 3)")
+            raise HostError(Code.BAD_REQUEST, f"image shape {rgb.shape} is not (H, W, 3)")
     if kind is not None:
         if kind not in KINDS:
-            raise HostError("BAD_REQUEST", f"unknown kind {kind!r}: one of {sorted(KINDS)}")
+            raise HostError(Code.BAD_REQUEST, f"unknown kind {kind!r}: one of {sorted(KINDS)}")
         return KINDS[kind]
     found = {kind_for_size(rgb.shape[1], rgb.shape[0]) for rgb in images}
     if None in found or len(found) != 1:
         sizes = sorted({f"{rgb.shape[1]}x{rgb.shape[0]}" for rgb in images})
         raise HostError(
-            "BAD_SIZE",
+            Code.BAD_SIZE,
             f"image size {', '.join(sizes)} is not one kind's (104x32 ais6, 42x30 ais3);"
             " give `kind`",
         )

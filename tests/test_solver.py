@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from host.confidence import Reading
 from host.errors import HostError
 from host.kinds import KINDS
-from host.solver import Reading, Solver, combine
+from host.solver import Solver, combine
 from tests.conftest import REPO, need
 from training import synth
 
