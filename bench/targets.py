@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from host.kinds import KINDS
+from host.protocol import METHODS
+
 
 @dataclass(frozen=True)
 class Target:
@@ -29,7 +32,7 @@ def _targets() -> list[Target]:
         Target("bundle folder size", ("sizes", "bundle", "mb"), 80, "MB"),
         Target("host peak RSS while solving (bundle)", ("rss", "bundle", "peak_mb"), 120, "MB"),
     ]
-    for kind in ("ais6", "ais3"):
+    for kind in KINDS:
         ts.append(
             Target(
                 f"accuracy {kind} ctc, real validation",
@@ -80,9 +83,9 @@ def evaluate(result: dict) -> list[dict]:
         value = lookup(result, t.path)
         rows.append(_row(t.name, value, t.limit, t.unit, t.higher_is_better))
     # "above ddddocr's": every method beats ddddocr's best variant on the same images.
-    for kind in ("ais6", "ais3"):
+    for kind in KINDS:
         best = _best_ddddocr(result, kind)
-        for method in ("seg", "ctc", "auto"):
+        for method in METHODS:
             value = lookup(result, ("accuracy", "real-val", kind, method, "accuracy"))
             if best is not None:
                 row = _row(f"accuracy {kind} {method} > ddddocr's best", value, best, "", True)
