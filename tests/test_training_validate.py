@@ -26,7 +26,8 @@ class ScriptedReader:
     def __init__(self, script: list[tuple[str, float] | None]) -> None:
         self.script = iter(script)
 
-    def read(self, rgb: np.ndarray, kind: object) -> np.ndarray | None:
+    def read(self, rgb: np.ndarray, kind: object = None) -> np.ndarray | None:
+        # `kind` optional: readers bound to one kind (host/catalogue.py) are called read(rgb).
         step = next(self.script)
         return None if step is None else one_hot(*step)
 
