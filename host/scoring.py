@@ -85,8 +85,10 @@ def labeled(folder: Path) -> list[Sample]:
     samples = []
     for sub in subfolders or [folder]:
         for path in sorted(sub.glob("*.png")):
-            if _STEM.match(path.stem):
+            try:
                 samples.append(sample_of(path))
+            except ValueError:
+                continue  # not a labeled file
     return samples
 
 
