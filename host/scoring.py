@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from host import imageio
 from host.confidence import is_confident
 from host.errors import HostError
 from host.kinds import KINDS
@@ -223,8 +224,6 @@ def score_solver(
     solver: Any, samples: Iterable[Sample], methods: Iterable[str]
 ) -> dict[tuple[str, str], Tally]:
     """Per (kind, method): the Solver on each sample's file, decoded beforehand, kind by size."""
-    from host import imageio
-
     decoded = []
     for sample in samples:
         try:
