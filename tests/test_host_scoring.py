@@ -117,3 +117,24 @@ def test_score_solver_tallies_per_kind_and_method(tmp_path: Path) -> None:
     assert (ctc.total, ctc.correct, ctc.confident_wrong) == (3, 1, 1)
     assert ctc.errors == {"BAD_IMAGE": 1}  # decoded once, before any method runs
     assert seg.correct == 0 and seg.errors == {"NO_ANSWER": 2, "BAD_IMAGE": 1}
+
+
+def test_the_host_package_imports_neither_training_nor_bench() -> None:
+    # The bundle ships host/ alone: an import of training/ or bench/, even inside a function
+    # (as --bench --split val once had), fails there only.
+    import ast
+
+    from tests.conftest import REPO
+
+    offenders = []
+    for path in sorted((REPO / "host").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            forbidden = {"training", "bench", "tests"}
+            offenders += [f"{path.name}: {n}" for n in names if n.split(".")[0] in forbidden]
+    assert offenders == []
