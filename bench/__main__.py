@@ -16,11 +16,11 @@ from pathlib import Path
 
 from bench import machine, report
 from bench.datasets import Dataset, real_validation, synthetic
+from host.kinds import KINDS
+from host.protocol import METHODS
 
 REPO = Path(__file__).resolve().parent.parent
 SECTIONS = ("accuracy", "latency", "throughput", "coldstart", "browser", "sizes", "rss")
-KINDS = ("ais6", "ais3")
-METHODS = ("seg", "ctc", "auto")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from bench.datasets import Dataset
 from bench.stats import wilson_lower
+from host.protocol import METHODS
+from host.scoring import Outcome, Tally
 
 # A reader maps (png bytes, kind) to its answer text, or raises (no answer).
 Reader = Callable[[bytes, str], str]
@@ -14,31 +16,29 @@ Reader = Callable[[bytes, str], str]
 
 def score(dataset: Dataset, readers: dict[str, Reader]) -> dict[str, dict]:
     """Per reader: n, correct, accuracy, and the misread (wrong text) and unread (error) files."""
-    wrong: dict[str, list] = {name: [] for name in readers}
-    unread: dict[str, list] = {name: [] for name in readers}
+    tallies = {name: Tally() for name in readers}
     # Image by image, every reader in turn, so readers may share work on one image.
     for item in dataset.items:
         for name, read in readers.items():
             try:
                 got = read(item.png, dataset.kind)
             except Exception as exc:  # a refusal counts as a miss, but is reported apart
-                unread[name].append({"file": item.name, "answer": item.answer, "error": _why(exc)})
+                tallies[name].add(Outcome(item.name, item.answer, error=_why(exc)))
                 continue
-            if got != item.answer:
-                wrong[name].append({"file": item.name, "answer": item.answer, "got": got})
-    n = len(dataset.items)
-    results = {}
-    for name in readers:
-        correct = n - len(wrong[name]) - len(unread[name])
-        results[name] = {
-            "n": n,
-            "correct": correct,
-            "accuracy": correct / n if n else None,
-            "lower95": wilson_lower(correct, n),
-            "wrong": wrong[name],
-            "unread": unread[name],
+            tallies[name].add(Outcome(item.name, item.answer, got))
+    return {
+        name: {
+            "n": t.total,
+            "correct": t.correct,
+            "accuracy": t.accuracy,
+            "lower95": wilson_lower(t.correct, t.total),
+            "wrong": [{"file": o.file, "answer": o.answer, "got": o.text} for o in t.wrong],
+            "unread": [
+                {"file": o.file, "answer": o.answer, "error": o.error} for o in t.unanswered
+            ],
         }
-    return results
+        for name, t in tallies.items()
+    }
 
 
 def _why(exc: Exception) -> str:
@@ -46,7 +46,7 @@ def _why(exc: Exception) -> str:
     return f"{code}: {getattr(exc, 'message', exc)}" if code else f"{type(exc).__name__}: {exc}"
 
 
-def solver_readers(solver, methods: tuple[str, ...] = ("seg", "ctc", "auto")) -> dict[str, Reader]:
+def solver_readers(solver, methods: tuple[str, ...] = METHODS) -> dict[str, Reader]:
     """Readers that go through the host's own decoding and Solver, one per method."""
     from host.imageio import decode_png
 

@@ -1,7 +1,7 @@
 """The images a benchmark reads: the real validation split, or seeded synthetic captchas.
 
 Real images are only ever read from ../shared/data (never copied); only the validation
-split that training/data.py fixes is used, so no model has trained on them.
+split that host/scoring.py fixes is used, so no model has trained on them.
 """
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from training.data import load_folder, shared_data_dir, split
-
-KIND_DIGITS = {"ais6": 6, "ais3": 3}
+from host.kinds import KINDS
+from host.scoring import load_folder, split
+from training.data import shared_data_dir
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def real_validation(kind: str, data_dir: Path | None = None) -> Dataset | None:
     root = data_dir or shared_data_dir()
     if root is None or not (root / kind).is_dir():
         return None
-    _train, val = split(load_folder(root / kind, KIND_DIGITS[kind]))
+    _train, val = split(load_folder(root / kind, KINDS[kind].digits))
     items = [Item(s.path.name, s.answer, s.path.read_bytes()) for s in val]
     return Dataset("real-val", kind, items)
 

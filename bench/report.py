@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from bench.ddddocr_baseline import VARIANTS
 from bench.targets import evaluate
+from host.protocol import METHODS
 
-READERS = ("seg", "ctc", "auto", "ddddocr", "ddddocr-filter", "ddddocr-digits")
+READERS = (*METHODS, *VARIANTS)
 MAX_LISTED = 25  # misses listed per reader in markdown; the JSON has them all
 
 
@@ -63,7 +65,7 @@ def accuracy_section(acc: dict) -> list[str]:
     lines += _table(["images", "kind", "n", *READERS, "auto: 95% lower bound"], rows)
     lines.append(
         "Cells: accuracy (wrong answers + refusals). `real-val` is the fixed validation split of "
-        "../shared/data (training/data.py); `synthetic` is training/synth.py, seeded. The lower "
+        "../shared/data (host/scoring.py); `synthetic` is training/synth.py, seeded. The lower "
         "bound (Wilson, 95%) is what that many images can vouch for."
     )
     lines += ["", "### Misses, by file", ""]

@@ -208,18 +208,16 @@ def _error(error: HostError) -> dict:
 
 
 def cmd_bench(folder: Path, split: str, as_json: bool) -> int:
-    from host import bench
+    """Accuracy, confident mistakes, error codes and median ms per (kind, method) on `folder`.
+
+    Times are wall-clock per `solve` call on one image (decoded beforehand), as medians.
+    """
+    from host import scoring
 
     log.setup(to_file=False)
-    samples = bench.labeled(folder)
+    samples = scoring.labeled(folder)
     if split == "val":
-        try:
-            samples = bench.validation_only(samples)
-        except ImportError:
-            print(
-                "error: --split val needs the source checkout (training/data.py)", file=sys.stderr
-            )
-            return 2
+        samples = scoring.split(samples)[1]
     if not samples:
         print(f"error: no labeled PNGs (stem = answer) in {folder}", file=sys.stderr)
         return 2
@@ -228,16 +226,56 @@ def cmd_bench(folder: Path, split: str, as_json: bool) -> int:
     except Exception as exc:
         print(f"error: models not loaded: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
-    rows = bench.run(solver, samples)
+    tallies = scoring.score_solver(solver, samples, protocol.METHODS)
+    rows = [_bench_row(kind, method, t) for (kind, method), t in tallies.items()]
     if as_json:
         for row in rows:
             print(json.dumps({"folder": str(folder), "split": split, **row}))
     else:
-        print(f"{folder} ({split}, {len(samples)} images) on {bench.machine()}")
+        print(f"{folder} ({split}, {len(samples)} images) on {_machine()}")
         status = solver.status()
         print(f"runtime: {status.get('runtime', '?')}")
-        print(bench.table(rows))
+        print(_bench_table(rows))
     return 0
+
+
+def _bench_row(kind: str, method: str, tally: Any) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "method": method,
+        "images": tally.total,
+        "correct": tally.correct,
+        "accuracy": tally.accuracy,
+        "wrong_confident": tally.confident_wrong,
+        "errors": dict(tally.errors),
+        "median_ms": tally.median_ms,
+    }
+
+
+def _machine() -> str:
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    return f"{platform.platform()}, {cpu}, {os.cpu_count()} CPUs"
+
+
+def _bench_table(rows: list[dict]) -> str:
+    from host.confidence import FILL_THRESHOLD
+
+    confident = f"wrong>={FILL_THRESHOLD:g}".replace(">=0.", ">=.")
+    lines = [
+        f"{'kind':5} {'method':6} {'images':>6} {'correct':>7} {'accuracy':>9} "
+        f"{confident:>9} {'median ms':>9}  errors"
+    ]
+    for r in rows:
+        accuracy = f"{100 * r['accuracy']:.2f}%" if r["accuracy"] is not None else "-"
+        median = f"{r['median_ms']:.2f}" if r["median_ms"] is not None else "-"
+        errors = ", ".join(f"{k} {v}" for k, v in r["errors"].items()) or "-"
+        lines.append(
+            f"{r['kind']:5} {r['method']:6} {r['images']:>6} {r['correct']:>7} {accuracy:>9} "
+            f"{r['wrong_confident']:>9} {median:>9}  {errors}"
+        )
+    return "\n".join(lines)
 
 
 # -- --install / --uninstall / --status -----------------------------------------------------

@@ -141,3 +141,33 @@ def test_bundled_host_reads_the_build_sample(bundle: Path, tmp_path: Path) -> No
     need(python.is_file(), "no .venv: run `python build.py`")
     assert build.read_sample(python, build.HOST_EXE, tmp_path / "sample.png")
     assert (tmp_path / "sample.png").stat().st_size > 0
+
+
+def test_bundled_host_benches_a_folder_and_its_validation_split(
+    bundle: Path, tmp_path: Path
+) -> None:
+    # The bundle has no training/: `--split val` must come from the host package alone.
+    import numpy as np
+
+    from training import synth
+
+    # 000013 and 000014 are validation answers, 000000 and 000001 training ones (pinned in
+    # tests/test_host_scoring.py); 123456_NN are repeated renderings, always validation.
+    names = ["000013", "000014", "000000", "000001", "123456_01", "123456_02"]
+    rng = np.random.default_rng(12)
+    for name in names:
+        rgb, _ = synth.generate("ais6", rng, text=name.split("_")[0])
+        (tmp_path / f"{name}.png").write_bytes(synth.png_bytes(rgb, "ais6"))
+    for split, images in (("val", 4), ("all", 6)):
+        out = subprocess.run(
+            [str(build.HOST_EXE), "--bench", str(tmp_path), "--split", split, "--json"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert out.returncode == 0, out.stderr
+        rows = [json.loads(line) for line in out.stdout.splitlines()]
+        assert sorted(r["method"] for r in rows) == ["auto", "ctc", "seg"]
+        for row in rows:
+            assert (row["kind"], row["split"], row["images"]) == ("ais6", split, images), row
+            assert row["errors"] == {} and 0 <= row["correct"] <= images, row

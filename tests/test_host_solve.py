@@ -95,12 +95,12 @@ def test_solve_over_native_messaging(models: Path, tmp_path: Path) -> None:
 
 def test_real_captchas_are_read_over_native_messaging(models: Path, real_data: Path) -> None:
     """A protocol-level check that answers mean something; accuracy is --bench's job."""
-    from training.data import is_validation, load_folder
+    from host.scoring import is_validation, load_folder
 
     samples = []
     for kind in ("ais6", "ais3"):
         folder = load_folder(real_data / kind)
-        samples += [s for s in folder if is_validation(s.answer) and "_" not in s.path.stem][:20]
+        samples += [s for s in folder if is_validation(s.answer) and not s.repeated][:20]
     messages = [
         frame({"id": n, "action": "solve", "image": b64(s.path.read_bytes())})
         for n, s in enumerate(samples)

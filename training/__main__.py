@@ -20,6 +20,7 @@ import sys
 import time
 from pathlib import Path
 
+from host.solver import MODEL_METHODS
 from training import data as dataset
 from training import report
 
@@ -33,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, help="labeled folders (default ../shared/data)")
     parser.add_argument("--out", type=Path, default=OUT, help="output folder")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--only", choices=["ctc", "seg"], help="build one method's models")
+    parser.add_argument("--only", choices=MODEL_METHODS, help="build one method's models")
     parser.add_argument("--no-install", action="store_true", help="do not copy into models/")
     args = parser.parse_args(argv)
 
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's chatter out of progress
     started = time.time()
     results: dict[str, dict] = {}
-    for method in ("ctc", "seg"):
+    for method in MODEL_METHODS:
         if args.only and method != args.only:
             continue
         print(f"== {method} ==", flush=True)
@@ -54,11 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             from training.train_seg import run
         results[method] = run(args.out / "models" / method, real, seed=args.seed, smoke=args.smoke)
 
-    entries: dict[str, dict] = {}
-    for result in results.values():
-        entries.update(result["models"])
-    merged = args.out / "models" / "models.json"
-    merged.write_text(json.dumps({"version": 1, "models": entries}, indent=2) + "\n")
+    merge_catalogue(args.out / "models" / "models.json", results, keep_others=False)
     report.write(args.out, results, real, args.smoke, time.time() - started)
     print(f"report: {args.out / 'report.md'}", flush=True)
 
@@ -67,16 +64,26 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def merge_catalogue(path: Path, results: dict[str, dict], keep_others: bool) -> None:
+    """Write the trainers' models.json entries into `path`, over its other entries if kept.
+
+    The one merge of both trainers' entries (the built catalogue and the installed one).
+    TODO(corea's host/catalogue.py): write through the catalogue writer once it lands.
+    """
+    fresh = {"version": 1, "models": {}}
+    meta = json.loads(path.read_text()) if keep_others and path.exists() else fresh
+    meta["version"] = 1
+    for result in results.values():
+        meta["models"].update(result["models"])
+    path.write_text(json.dumps(meta, indent=2) + "\n")
+
+
 def install(built: Path, results: dict[str, dict]) -> None:
     """Copy the built files into models/, merging models.json with entries not rebuilt."""
-    meta_path = MODELS / "models.json"
-    meta = json.loads(meta_path.read_text()) if meta_path.exists() else {"models": {}}
-    meta["version"] = 1
     for method, result in results.items():
-        for name, entry in result["models"].items():
+        for entry in result["models"].values():
             shutil.copy2(built / method / entry["file"], MODELS / entry["file"])
-            meta["models"][name] = entry
-    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    merge_catalogue(MODELS / "models.json", results, keep_others=True)
     print(f"installed into {MODELS}", flush=True)
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from host.imageio import decode_png
+from host.kinds import KINDS
 from training import data as dataset
 from training import synth
 
@@ -48,7 +49,7 @@ def _sheet(columns: list[Image.Image]) -> Image.Image:
 def render(real: Path | None, seed: int = 0) -> Image.Image:
     """Per kind: a column of real captchas (if `real`) and one of synthetic captchas."""
     columns = []
-    for kind in ("ais6", "ais3"):
+    for kind in KINDS:
         if real is not None:
             samples = dataset.load_folder(real / kind)
             pick = np.random.default_rng(seed).choice(len(samples), ROWS, replace=False)

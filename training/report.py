@@ -7,6 +7,8 @@ import platform
 from pathlib import Path
 from typing import Any
 
+from host.confidence import FILL_THRESHOLD
+
 
 def write(
     out: Path, results: dict[str, dict], real: Path | None, smoke: bool, seconds: float
@@ -22,9 +24,10 @@ def write(
         f"- took {seconds / 60:.1f} min on {platform.machine()} {platform.system()},"
         f" Python {platform.python_version()}",
         "- figures: the shipped .tflite files read through the host's readers,"
-        " on the real validation split (training/data.py split()), whole-captcha exact match",
+        " on the real validation split (host/scoring.py split()), whole-captcha exact match",
         "",
-        "| model | images | correct | accuracy | misread | conf>0.9 (wrong) | median ms |",
+        "| model | images | correct | accuracy | misread"
+        f" | conf>={FILL_THRESHOLD:g} (wrong) | median ms |",
         "|---|---|---|---|---|---|---|",
     ]
     for name, sec in sections.items():
@@ -35,7 +38,7 @@ def write(
         lines.append(
             f"| {name} | {v.get('images')} | {v.get('correct')} | {v.get('accuracy', 0):.4%}"
             f" | {len(v.get('misread', []))}"
-            f" | {v.get('confident_over_0.9', '-')} ({v.get('confident_over_0.9_wrong', '-')})"
+            f" | {v.get('confident', '-')} ({v.get('confident_wrong', '-')})"
             f" | {v.get('median_ms', float('nan')):.2f} |"
         )
     lines += ["", "## Misread validation images", ""]

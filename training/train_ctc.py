@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from host.confidence import reading_of
 from host.ctc import CtcReader, greedy_decode, preprocess, softmax
 from host.imageio import decode_png
 from host.kinds import KINDS, Kind
@@ -111,7 +112,7 @@ def fit_temperature(logits: np.ndarray, texts: list[str], kind: Kind) -> float:
         for lg, text in zip(logits, texts, strict=True):
             got, rows = greedy_decode(softmax(lg, t))
             ok = got == text
-            conf = float(np.prod(rows.max(axis=1))) if len(got) == kind.digits else 0.0
+            conf = reading_of(rows).confidence if len(got) == kind.digits else 0.0
             conf = min(max(conf, 1e-6), 1 - 1e-6)
             loss -= np.log(conf if ok else 1 - conf)
         if loss < best_loss:

@@ -7,7 +7,7 @@ on crops it never saw, export one fixed-batch .tflite per kind (batch = the kind
 count, so a captcha is one invoke), then read the real validation split with the exported
 files through the host's reader, so the figures are the shipped models'.
 
-The validation split (training/data.py) is never trained on, nor used to pick settings.
+The validation split (host/scoring.py) is never trained on, nor used to pick settings.
 """
 
 from __future__ import annotations

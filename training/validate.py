@@ -11,11 +11,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from host.confidence import reading_of
 from host.imageio import decode_png
 from host.kinds import Kind
 from host.reader import ModelReader
+from host.scoring import Outcome, Tally
 from training import data as dataset
 
 
@@ -25,32 +25,30 @@ def read_split(reader: ModelReader, kind: Kind, samples: list[dataset.Sample]) -
     `unread` counts images the reader gave no answer for (ctc: wrong length; seg: the
     segmentation did not find the digits); they are misreads too.
     """
-    misread: list[dict[str, Any]] = []
-    unread = confident = confident_wrong = 0
-    times = []
+    tally = Tally()
     for s in samples:
         rgb = decode_png(s.path.read_bytes())
         started = time.perf_counter()
         probs = reader.read(rgb)
-        times.append(time.perf_counter() - started)
-        unread += probs is None
-        text = "".join(str(int(d)) for d in probs.argmax(axis=1)) if probs is not None else None
-        conf = float(np.prod(probs.max(axis=1))) if probs is not None else 0.0
-        if conf > 0.9:
-            confident += 1
-            confident_wrong += text != s.answer
-        if text != s.answer:
-            misread.append({"file": s.path.name, "read": text, "confidence": round(conf, 4)})
-    n = len(samples)
+        ms = (time.perf_counter() - started) * 1000
+        if probs is None:
+            tally.add(Outcome(s.path.name, s.answer, ms=ms))
+        else:
+            read = reading_of(probs)
+            tally.add(Outcome(s.path.name, s.answer, read.text, read.confidence, ms=ms))
+    n = tally.total
     return {
         "images": n,
-        "correct": n - len(misread),
-        "accuracy": (n - len(misread)) / n if n else float("nan"),
-        "unread": unread,
-        "misread": misread,
-        "confident_over_0.9": confident,
-        "confident_over_0.9_wrong": confident_wrong,
-        "median_ms": float(np.median(times) * 1000) if times else float("nan"),
+        "correct": tally.correct,
+        "accuracy": tally.accuracy if n else float("nan"),
+        "unread": len(tally.unanswered),
+        "misread": [
+            {"file": o.file, "read": o.text, "confidence": round(o.confidence, 4)}
+            for o in tally.misses
+        ],
+        "confident": tally.confident,  # host.confidence.is_confident
+        "confident_wrong": tally.confident_wrong,
+        "median_ms": tally.median_ms if n else float("nan"),
     }
 
 
