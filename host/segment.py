@@ -381,15 +381,10 @@ def crops(parts: _Parts) -> np.ndarray:
     return out
 
 
-def find_digits(rgb: np.ndarray, digits: int) -> _Parts | None:
-    """The `digits` digit components of an RGB image, or None (see `segment`)."""
-    if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or digits < 1:
-        return None
-    if rgb.ndim != 3 or rgb.shape[2] != 3:
-        return None
-    h, w = rgb.shape[:2]
-    if h < 4 or w < 4 or h * w > MAX_PIXELS:
-        return None
+def pieces(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, label, alpha) of an RGB uint8 image: its core pixels' same-colour 8-connected
+    components (ids, -1 for none; specks dropped), before any merging or splitting, and
+    `digit_colours`' label and alpha."""
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     brightest = np.maximum(np.maximum(r, g), b)
     darkest = np.minimum(np.minimum(r, g), b)
@@ -399,6 +394,19 @@ def find_digits(rgb: np.ndarray, digits: int) -> _Parts | None:
     on = ids >= 0
     sizes = np.bincount(ids[on], minlength=1)
     ids[on & (sizes[np.maximum(ids, 0)] < MIN_PIXELS)] = -1  # specks on seams
+    return ids, label, alpha
+
+
+def find_digits(rgb: np.ndarray, digits: int) -> _Parts | None:
+    """The `digits` digit components of an RGB image, or None (see `segment`)."""
+    if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or digits < 1:
+        return None
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        return None
+    h, w = rgb.shape[:2]
+    if h < 4 or w < 4 or h * w > MAX_PIXELS:
+        return None
+    ids, label, alpha = pieces(rgb)
     if len(np.unique(ids[ids >= 0])) > MAX_COMPONENTS_PER_DIGIT * digits + 8:
         return None  # confetti, not a captcha: merging it would only burn time
     parts = _Parts(ids, rgb, alpha, label)
