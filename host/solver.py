@@ -8,6 +8,8 @@ seg are both run: if they agree the answer keeps the higher confidence (agreemen
 makes it likelier to be right, so this errs low); if they disagree the more confident one
 is answered with its confidence discounted by the other's, cA(1-cB) / (1 - cA*cB), the
 probability that A is right given that at most one of two independent readers is.
+Then host/plausibility.py's checks cap the confidence below the fill threshold when the
+image does not look like a captcha, or (`auto`) when ctc and seg are not both sure of one text.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 from PIL import Image
 
-from host import paths
+from host import paths, plausibility
 from host.errors import HostError
 from host.kinds import KINDS, Kind, kind_for_size
 from host.runtime import runtime_name
@@ -45,6 +47,8 @@ class Answer:
     kind: str
     renderings: int
     ms: float
+    plausible: bool
+    reason: str | None
 
     def to_dict(self) -> dict[str, Any]:
         """Exactly the `solve` result of PROTOCOL.md."""
@@ -123,13 +127,17 @@ class Solver:
         prepared = [_fit(rgb, the_kind) for rgb in images]
         with self._lock:
             if method == "auto":
-                text, digits, conf, used, agree = self._auto(prepared, the_kind)
+                text, digits, conf, used, agree, reason = self._auto(prepared, the_kind)
             else:
                 read = self._vote(method, prepared, the_kind)
                 if read is None:
                     raise HostError("NO_ANSWER", f"{method} read no {the_kind.digits} digits")
                 text, digits, conf = read.text, read.digits, read.confidence
-                used, agree = method, None
+                used, agree, reason = method, None, None
+        plausible = all(plausibility.looks_like_captcha(rgb, the_kind) for rgb in prepared)
+        if not plausible:
+            reason = plausibility.NOT_A_CAPTCHA
+        conf = plausibility.capped(conf, reason)
         if len(text) != the_kind.digits:  # by construction never, but never answer wrongly sized
             raise HostError("NO_ANSWER", f"answer {text!r} is not {the_kind.digits} digits")
         return Answer(
@@ -142,6 +150,8 @@ class Solver:
             kind=the_kind.name,
             renderings=len(images),
             ms=round((time.perf_counter() - started) * 1000, 3),
+            plausible=plausible,
+            reason=reason,
         )
 
     def _reader(self, method: str, kind: Kind) -> Reader:
@@ -174,7 +184,7 @@ class Solver:
 
     def _auto(
         self, images: list[np.ndarray], kind: Kind
-    ) -> tuple[str, np.ndarray, float, str, bool | None]:
+    ) -> tuple[str, np.ndarray, float, str, bool | None, str | None]:
         reads: dict[str, Reading | None] = {}
         errors = []
         for method in METHODS:
@@ -190,8 +200,13 @@ class Solver:
             ((method, read),) = reads.items()
             if read is None:
                 raise HostError("NO_ANSWER", f"{method} could not read {kind.digits} digits")
-            return read.text, read.digits, read.confidence, method, None
-        return combine(reads["ctc"], reads["seg"], kind)
+            return read.text, read.digits, read.confidence, method, None, plausibility.ONE_MODEL
+        ctc, seg = reads["ctc"], reads["seg"]
+        reason = plausibility.auto_reason(
+            None if ctc is None else (ctc.text, ctc.confidence),
+            None if seg is None else (seg.text, seg.confidence),
+        )
+        return (*combine(ctc, seg, kind), reason)
 
 
 def combine(

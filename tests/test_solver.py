@@ -26,6 +26,8 @@ RESULT_FIELDS = {
     "kind",
     "renderings",
     "ms",
+    "plausible",
+    "reason",
 }
 
 

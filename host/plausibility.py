@@ -1,0 +1,69 @@
+"""Is this a captcha of its kind, read with confidence? Small pure checks behind the fill threshold.
+
+The calibrated confidence (host/solver.py) holds for real AIS captchas only: on images that
+are not one (turned, mirrored, cut into shuffled strips, cropped, noise, photos) the readers
+can still be sure of an answer. So a confidence at or above FILL is given only when
+
+- the image looks like a captcha to the segmenter: its ink, before any merging or splitting,
+  comes apart into `digits - 1` to `digits` same-colour pieces of at least
+  segment.FRAGMENT pixels (every one of the 1,250 real captchas does; strips, noise,
+  blank images and gradients mostly do not), and
+- in `auto`: ctc and seg agree on the text and each of them alone reaches FILL (the solver
+  otherwise keeps the higher of two agreeing confidences).
+
+Otherwise the confidence is capped at CAP and `reason` says why. docs/BENCHMARKS.md
+("Confident on garbage") has the measurements behind these rules; bench/garbage.py makes
+the transformed images.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from host.kinds import Kind
+from host.segment import FRAGMENT, pieces
+
+# The extension fills (and may submit) an answer at or above this confidence
+# (extension/src/shared/config.js CONFIDENCE_THRESHOLD; tests/test_shared_vocabulary.py).
+FILL = 0.9
+CAP = 0.5  # the most an answer that fails a check may claim: well below FILL
+
+# Why an answer was capped (the `reason` of the solve result).
+DISAGREE = "disagree"  # ctc and seg read different texts, or one read nothing
+UNSURE = "unsure"  # they agree, but one of them alone is below FILL
+ONE_MODEL = "one-model"  # auto could run one model only: agreement unknown
+NOT_A_CAPTCHA = "not-a-captcha"  # the segmenter's pieces do not look like the kind's digits
+REASONS = (DISAGREE, UNSURE, ONE_MODEL, NOT_A_CAPTCHA)
+
+
+def fillable(confidence: float) -> bool:
+    """Whether the extension would fill an answer of this confidence."""
+    return confidence >= FILL
+
+
+def digit_pieces(rgb: np.ndarray) -> int:
+    """How many same-colour ink pieces of at least FRAGMENT pixels the image has."""
+    ids = pieces(rgb)[0]
+    sizes = np.bincount(ids[ids >= 0])
+    return int((sizes >= FRAGMENT).sum())
+
+
+def looks_like_captcha(rgb: np.ndarray, kind: Kind) -> bool:
+    """The segmenter's check: `kind.digits - 1` to `kind.digits` digit-sized pieces (two
+    digits of one colour may touch; a digit cut by noise leaves a piece under FRAGMENT)."""
+    return kind.digits - 1 <= digit_pieces(rgb) <= kind.digits
+
+
+def auto_reason(ctc: tuple[str, float] | None, seg: tuple[str, float] | None) -> str | None:
+    """Why `auto` may not give a fillable confidence, from each reader's (text, confidence)
+    (None: it read no answer); None when it may. (ONE_MODEL is the solver's to say.)"""
+    if ctc is None or seg is None or ctc[0] != seg[0]:
+        return DISAGREE
+    if not (fillable(ctc[1]) and fillable(seg[1])):
+        return UNSURE
+    return None
+
+
+def capped(confidence: float, reason: str | None) -> float:
+    """The confidence to answer with: `confidence`, or at most CAP when there is a reason."""
+    return confidence if reason is None else min(confidence, CAP)
