@@ -9,7 +9,11 @@ can still be sure of an answer. So a confidence at or above FILL is given only w
   segment.FRAGMENT pixels (every one of the 1,250 real captchas does; strips, noise,
   blank images and gradients mostly do not), and
 - in `auto`: ctc and seg agree on the text and each of them alone reaches FILL (the solver
-  otherwise keeps the higher of two agreeing confidences).
+  otherwise keeps the higher of two agreeing confidences), and
+- the image turned 180 degrees does not read (ctc) more confidently than the answer: a
+  captcha upside down reads as digits (0, 6, 8, 9, ...) but worse than the right way up.
+  Only 3 of the 1,250 real captchas read better turned (000590, 606, 909, all training
+  images: they read the same either way up); none of the validation split.
 
 Otherwise the confidence is capped at CAP and `reason` says why. docs/BENCHMARKS.md
 ("Confident on garbage") has the measurements behind these rules; bench/garbage.py makes
@@ -33,7 +37,8 @@ DISAGREE = "disagree"  # ctc and seg read different texts, or one read nothing
 UNSURE = "unsure"  # they agree, but one of them alone is below FILL
 ONE_MODEL = "one-model"  # auto could run one model only: agreement unknown
 NOT_A_CAPTCHA = "not-a-captcha"  # the segmenter's pieces do not look like the kind's digits
-REASONS = (DISAGREE, UNSURE, ONE_MODEL, NOT_A_CAPTCHA)
+UPSIDE_DOWN = "upside-down"  # the image turned 180 degrees reads more confidently
+REASONS = (DISAGREE, UNSURE, ONE_MODEL, NOT_A_CAPTCHA, UPSIDE_DOWN)
 
 
 def fillable(confidence: float) -> bool:
@@ -62,6 +67,12 @@ def auto_reason(ctc: tuple[str, float] | None, seg: tuple[str, float] | None) ->
     if not (fillable(ctc[1]) and fillable(seg[1])):
         return UNSURE
     return None
+
+
+def upside_down(confidence: float, turned: float | None) -> bool:
+    """Whether the image turned 180 degrees (read with confidence `turned`, None: no answer
+    of the right length) reads more confidently than the answer's `confidence`."""
+    return turned is not None and turned > confidence
 
 
 def capped(confidence: float, reason: str | None) -> float:

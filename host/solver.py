@@ -134,9 +134,12 @@ class Solver:
                     raise HostError("NO_ANSWER", f"{method} read no {the_kind.digits} digits")
                 text, digits, conf = read.text, read.digits, read.confidence
                 used, agree, reason = method, None, None
-        plausible = all(plausibility.looks_like_captcha(rgb, the_kind) for rgb in prepared)
-        if not plausible:
-            reason = plausibility.NOT_A_CAPTCHA
+            if not all(plausibility.looks_like_captcha(rgb, the_kind) for rgb in prepared):
+                reason = plausibility.NOT_A_CAPTCHA
+            elif reason is None and plausibility.fillable(conf):  # only what would be filled
+                if plausibility.upside_down(conf, self._turned(prepared, the_kind)):
+                    reason = plausibility.UPSIDE_DOWN
+        plausible = reason not in (plausibility.NOT_A_CAPTCHA, plausibility.UPSIDE_DOWN)
         conf = plausibility.capped(conf, reason)
         if len(text) != the_kind.digits:  # by construction never, but never answer wrongly sized
             raise HostError("NO_ANSWER", f"answer {text!r} is not {the_kind.digits} digits")
@@ -160,6 +163,13 @@ class Solver:
             error = self._models[f"{method}_{kind.name}"].get("error", "not loaded")
             raise HostError("MODEL_ERROR", f"{method} model for {kind.name}: {error}")
         return reader
+
+    def _turned(self, images: list[np.ndarray], kind: Kind) -> float | None:
+        """ctc's confidence in the images turned 180 degrees (None: no answer, or no model)."""
+        if ("ctc", kind.name) not in self._readers:
+            return None
+        read = self._vote("ctc", [np.ascontiguousarray(rgb[::-1, ::-1]) for rgb in images], kind)
+        return None if read is None else read.confidence
 
     def _vote(self, method: str, images: list[np.ndarray], kind: Kind) -> Reading | None:
         """Average the per-position probabilities of every rendering that read cleanly."""
