@@ -223,9 +223,16 @@ def garbage_set(
 
 # Candidate rules, measured per image on the uncapped readings: which would give a confidence
 # >= FILL. `r` holds ctc/seg (text, confidence) or None, `pieces_ok` (the segmenter's check),
-# and `auto` (the uncapped `combine` confidence). "shipped" is host/plausibility.py's rule.
+# `turned` (ctc's confidence in the image turned 180 degrees, or None) and `auto` (the
+# uncapped `combine` confidence). "shipped" is host/plausibility.py's rule.
 def _alone(method: str, r: dict) -> bool:
     return r[method] is not None and r[method][1] >= FILL
+
+
+def _turned_better(r: dict, confidence: float) -> bool:
+    from host.plausibility import upside_down
+
+    return upside_down(confidence, r["turned"])
 
 
 RULES: dict[str, Callable[[dict], bool]] = {
@@ -233,14 +240,19 @@ RULES: dict[str, Callable[[dict], bool]] = {
     "auto + ctc and seg agree": lambda r: r["auto"] >= FILL and r["agree"],
     "auto + agree + both >= 0.9": lambda r: r["agree"] and r["both"],
     "auto + pieces check": lambda r: r["auto"] >= FILL and r["pieces_ok"],
-    "auto shipped: agree + both + pieces": lambda r: r["agree"] and r["both"] and r["pieces_ok"],
-    "ctc, before": lambda r: r["ctc"] is not None and r["ctc"][1] >= FILL,
-    "ctc shipped: + pieces": lambda r: (
-        r["ctc"] is not None and r["ctc"][1] >= FILL and r["pieces_ok"]
+    "auto + agree + both + pieces": lambda r: r["agree"] and r["both"] and r["pieces_ok"],
+    "auto shipped: agree + both + pieces + turned": lambda r: (
+        r["agree"] and r["both"] and r["pieces_ok"] and not _turned_better(r, r["auto"])
     ),
-    "seg, before": lambda r: r["seg"] is not None and r["seg"][1] >= FILL,
-    "seg shipped: + pieces": lambda r: (
-        r["seg"] is not None and r["seg"][1] >= FILL and r["pieces_ok"]
+    "ctc, before": lambda r: _alone("ctc", r),
+    "ctc + pieces": lambda r: _alone("ctc", r) and r["pieces_ok"],
+    "ctc shipped: + pieces + turned": lambda r: (
+        _alone("ctc", r) and r["pieces_ok"] and not _turned_better(r, r["ctc"][1])
+    ),
+    "seg, before": lambda r: _alone("seg", r),
+    "seg + pieces": lambda r: _alone("seg", r) and r["pieces_ok"],
+    "seg shipped: + pieces + turned": lambda r: (
+        _alone("seg", r) and r["pieces_ok"] and not _turned_better(r, r["seg"][1])
     ),
 }
 FILL = 0.9  # host/plausibility.py FILL; tests/test_plausibility.py checks they are equal
@@ -273,6 +285,8 @@ def readings(rgb: np.ndarray, kind: str, readers: dict) -> dict:
     out["agree"] = out["agree"] and out["ctc"][0] == out["seg"][0]
     out["both"] = out["agree"] and min(out["ctc"][1], out["seg"][1]) >= FILL
     out["pieces_ok"] = looks_like_captcha(rgb, k)
+    turned = readers["ctc"].read(np.ascontiguousarray(rgb[::-1, ::-1]), k)
+    out["turned"] = None if turned is None else float(np.prod(turned.max(axis=1)))
     return out
 
 
