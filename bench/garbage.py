@@ -252,7 +252,9 @@ RULES: dict[str, Callable[[dict], bool]] = {
     "seg, before": lambda r: _alone("seg", r),
     "seg + pieces": lambda r: _alone("seg", r) and r["pieces_ok"],
     "seg shipped: + pieces + turned": lambda r: (
-        _alone("seg", r) and r["pieces_ok"] and not _turned_better(r, r["seg"][1])
+        _alone("seg", r)
+        and r["pieces_ok"]
+        and not _turned_better(r, max(r["seg"][1], r["ctc"][1] if r["ctc"] else 0.0))
     ),
 }
 FILL = 0.9  # host/plausibility.py FILL; tests/test_plausibility.py checks they are equal

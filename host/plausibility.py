@@ -10,8 +10,9 @@ can still be sure of an answer. So a confidence at or above FILL is given only w
   blank images and gradients mostly do not), and
 - in `auto`: ctc and seg agree on the text and each of them alone reaches FILL (the solver
   otherwise keeps the higher of two agreeing confidences), and
-- the image turned 180 degrees does not read (ctc) more confidently than the answer: a
-  captcha upside down reads as digits (0, 6, 8, 9, ...) but worse than the right way up.
+- the image turned 180 degrees does not read (ctc) more confidently than the answer does
+  (for `seg`: than ctc reads it upright): a captcha upside down reads as digits (0, 6, 8,
+  9, ...) but worse than the right way up.
   Only 3 of the 1,250 real captchas read better turned (000590, 606, 909, all training
   images: they read the same either way up); none of the validation split.
 

@@ -137,7 +137,7 @@ class Solver:
             if not all(plausibility.looks_like_captcha(rgb, the_kind) for rgb in prepared):
                 reason = plausibility.NOT_A_CAPTCHA
             elif reason is None and plausibility.fillable(conf):  # only what would be filled
-                if plausibility.upside_down(conf, self._turned(prepared, the_kind)):
+                if self._turned_reads_better(prepared, the_kind, method, conf):
                     reason = plausibility.UPSIDE_DOWN
         plausible = reason not in (plausibility.NOT_A_CAPTCHA, plausibility.UPSIDE_DOWN)
         conf = plausibility.capped(conf, reason)
@@ -164,12 +164,18 @@ class Solver:
             raise HostError("MODEL_ERROR", f"{method} model for {kind.name}: {error}")
         return reader
 
-    def _turned(self, images: list[np.ndarray], kind: Kind) -> float | None:
-        """ctc's confidence in the images turned 180 degrees (None: no answer, or no model)."""
+    def _turned_reads_better(
+        self, images: list[np.ndarray], kind: Kind, method: str, conf: float
+    ) -> bool:
+        """Whether ctc reads the images turned 180 degrees more confidently than `conf`, the
+        answer's (for seg: or ctc's own, as seg's confidences run lower); False without ctc."""
         if ("ctc", kind.name) not in self._readers:
-            return None
+            return False
+        if method == "seg":
+            upright = self._vote("ctc", images, kind)
+            conf = max(conf, 0.0 if upright is None else upright.confidence)
         read = self._vote("ctc", [np.ascontiguousarray(rgb[::-1, ::-1]) for rgb in images], kind)
-        return None if read is None else read.confidence
+        return plausibility.upside_down(conf, None if read is None else read.confidence)
 
     def _vote(self, method: str, images: list[np.ndarray], kind: Kind) -> Reading | None:
         """Average the per-position probabilities of every rendering that read cleanly."""

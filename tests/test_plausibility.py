@@ -129,9 +129,10 @@ def test_no_fillable_answer_on_transformed_real_captchas(
 
 
 @pytest.mark.real_data
+@pytest.mark.parametrize("method", ["auto", "ctc", "seg"])
 @pytest.mark.parametrize("kind", ["ais6", "ais3"])
 def test_every_real_validation_captcha_is_still_filled_and_right(
-    solver: Solver, kind: str, real_data: Path
+    solver: Solver, kind: str, method: str, real_data: Path
 ) -> None:
     from host.imageio import decode_png
     from training import data
@@ -139,7 +140,7 @@ def test_every_real_validation_captcha_is_still_filled_and_right(
     _, val = data.split(data.load_folder(real_data / kind, KINDS[kind].digits))
     missed = []
     for s in val:
-        answer = solver.solve([decode_png(s.path.read_bytes())], None, "auto")
+        answer = solver.solve([decode_png(s.path.read_bytes())], None, method)
         if not (fillable(answer.confidence) and answer.text == s.answer):
             missed.append((s.path.name, answer.text, answer.confidence, answer.reason))
         assert answer.plausible
