@@ -244,6 +244,11 @@ RULES: dict[str, Callable[[dict], bool]] = {
     "auto shipped: agree + both + pieces + turned": lambda r: (
         r["agree"] and r["both"] and r["pieces_ok"] and not _turned_better(r, r["auto"])
     ),
+    # candidates measured and not shipped (thresholds: just above the real captchas' extremes)
+    "auto + every digit >= 0.99 in both": lambda r: r["auto"] >= FILL and r["digits_min"] >= 0.99,
+    "auto + components <= 2 x digits": lambda r: r["auto"] >= FILL and r["components_ok"],
+    "auto + colours <= digits + 1": lambda r: r["auto"] >= FILL and r["colours_ok"],
+    "auto + ctc frame entropy <= 0.75": lambda r: r["auto"] >= FILL and r["entropy"] <= 0.75,
     "ctc, before": lambda r: _alone("ctc", r),
     "ctc + pieces": lambda r: _alone("ctc", r) and r["pieces_ok"],
     "ctc shipped: + pieces + turned": lambda r: (
@@ -264,13 +269,16 @@ def readings(rgb: np.ndarray, kind: str, readers: dict) -> dict:
     """The uncapped signals of one image (see RULES) from the host's ctc and seg readers."""
     from host.kinds import KINDS
     from host.plausibility import looks_like_captcha
+    from host.reader import softmax
+    from host.segment import pieces
     from host.solver import Reading, combine
 
     k = KINDS[kind]
     out: dict = {}
     reads = {}
+    probs_of = {}
     for method, reader in readers.items():
-        probs = reader.read(rgb, k)
+        probs = probs_of[method] = reader.read(rgb, k)
         if probs is None:
             out[method], reads[method] = None, None
             continue
@@ -287,6 +295,13 @@ def readings(rgb: np.ndarray, kind: str, readers: dict) -> dict:
     out["agree"] = out["agree"] and out["ctc"][0] == out["seg"][0]
     out["both"] = out["agree"] and min(out["ctc"][1], out["seg"][1]) >= FILL
     out["pieces_ok"] = looks_like_captcha(rgb, k)
+    ids, label, _ = pieces(rgb)
+    out["components_ok"] = len(np.unique(ids[ids >= 0])) <= 2 * k.digits
+    out["colours_ok"] = int(label.max()) + 1 <= k.digits + 1
+    mins = [p.max(axis=1).min() for p in probs_of.values() if p is not None]
+    out["digits_min"] = float(min(mins)) if len(mins) == 2 else 0.0
+    frames = softmax(readers["ctc"].logits(rgb, k), readers["ctc"].temperature(k))
+    out["entropy"] = float(-(frames * np.log(np.maximum(frames, 1e-12))).sum(axis=1).max())
     turned = readers["ctc"].read(np.ascontiguousarray(rgb[::-1, ::-1]), k)
     out["turned"] = None if turned is None else float(np.prod(turned.max(axis=1)))
     return out
