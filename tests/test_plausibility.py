@@ -145,3 +145,20 @@ def test_every_real_validation_captcha_is_still_filled_and_right(
             missed.append((s.path.name, answer.text, answer.confidence, answer.reason))
         assert answer.plausible
     assert not missed, missed
+
+
+def test_the_benchmark_reports_the_confident_on_garbage_rate(solver: Solver) -> None:
+    rates = {"ais3": garbage.solver_rates(solver, "ais3", 2, seed=5, real=False)}
+    r = rates["ais3"]
+    made = len(garbage.TRANSFORMS) - (0 if garbage.serif_available() else 1)
+    assert r["n"] == 2 * made
+    for method in ("seg", "ctc", "auto"):
+        assert len(r[method]["by_transform"]) == made
+        assert r[method]["confident"] == sum(r[method]["by_transform"].values()) <= r["n"]
+    # the rules catch blanks, noise and gradients with every method
+    assert all(
+        r[m]["by_transform"][t] == 0 for m in ("seg", "ctc", "auto") for t in CAUGHT_BY_EVERY_METHOD
+    )
+    lines = garbage.render_rates(rates)
+    row = next(line for line in lines if line.startswith("| ais3 |"))
+    assert f"| {r['n']} |" in row and row.count("%") == 3
