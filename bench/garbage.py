@@ -314,23 +314,28 @@ def measure(
     real: bool = True,
     models_dir: Path | None = None,
     data_dir: Path | None = None,
+    real_split: str = "val",
 ) -> dict:
-    """Per rule: real validation images filled and right (when ../shared/data is there), and
-    per transform how many images reach FILL; the confident-wrong count for the font images."""
+    """Per rule: real images filled and right (the validation split, or with `real_split`
+    "all" every labelled image but the known label errors; when ../shared/data is there),
+    and per transform how many images reach FILL; the confident-wrong count for the fonts."""
     from host import paths
     from host.ctc import CtcReader
     from host.kinds import KINDS
     from host.seg import SegReader
-    from training.data import split
+    from training.data import split, without_label_errors
 
     k = KINDS[kind]
     models = models_dir or paths.models_dir()
     readers = {"ctc": CtcReader(models, [k]), "seg": SegReader(models, [k])}
     result: dict = {"kind": kind, "per_transform": per_transform, "seed": seed, "rules": {}}
+    result["real_split"] = real_split
     root = (data_dir or shared_data_dir()) if real else None
     val_rows = []
     if root is not None and (root / kind).is_dir():
-        for s in split(load_folder(root / kind, k.digits))[1]:
+        samples = load_folder(root / kind, k.digits)
+        chosen = without_label_errors(samples) if real_split == "all" else split(samples)[1]
+        for s in chosen:
             with Image.open(s.path) as image:
                 rgb = np.asarray(image.convert("RGB"), np.uint8)
             val_rows.append((s.answer, readings(rgb, kind, readers)))
@@ -341,7 +346,7 @@ def measure(
         entry: dict = {}
         if val_rows:
             right = sum(1 for answer, r in val_rows if rule(r) and _text(name, r) == answer)
-            entry["real-val filled and right"] = f"{right}/{len(val_rows)}"
+            entry["real filled and right"] = f"{right}/{len(val_rows)}"
         for g, r in rows:
             entry.setdefault(g.transform, [0, 0])
             entry[g.transform][0] += bool(rule(r))
@@ -375,13 +380,14 @@ def render(results: list[dict]) -> list[str]:
             f"{res['source']} captchas); cells: how many reached 0.9"
         )
         lines.append("")
-        head = ["rule", "real-val filled+right", *transforms, "total", "fonts: conf. wrong"]
+        real = "real-val" if res["real_split"] == "val" else "real (all)"
+        head = ["rule", f"{real} filled+right", *transforms, "total", "fonts: conf. wrong"]
         lines.append("| " + " | ".join(head) + " |")
         lines.append("|" + "---|" * len(head))
         for name, e in res["rules"].items():
             counts = [e[t][0] for t in transforms]
             total = sum(e[t][1] for t in transforms)
-            cells = [name, e.get("real-val filled and right", "-"), *map(str, counts)]
+            cells = [name, e.get("real filled and right", "-"), *map(str, counts)]
             cells += [f"{sum(counts)}/{total}", str(e["fonts: confident and wrong"])]
             lines.append("| " + " | ".join(cells) + " |")
         lines.append("")
@@ -438,8 +444,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--per-transform", type=int, default=300)
     p.add_argument("--seed", type=int, default=15)
     p.add_argument("--no-real", action="store_true", help="transform synthetic captchas only")
+    p.add_argument(
+        "--real-split",
+        choices=("val", "all"),
+        default="val",
+        help="real captchas counted as filled and right: the validation split, or all labelled",
+    )
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
-    results = [measure(kind, args.per_transform, args.seed, not args.no_real) for kind in SIZES]
+    results = [
+        measure(kind, args.per_transform, args.seed, not args.no_real, real_split=args.real_split)
+        for kind in SIZES
+    ]
     print("\n".join(render(results)))
     return 0
 
