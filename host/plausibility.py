@@ -4,17 +4,17 @@ The calibrated confidence (host/solver.py) holds for real AIS captchas only: on 
 are not one (turned, mirrored, cut into shuffled strips, cropped, noise, photos) the readers
 can still be sure of an answer. So a confidence at or above FILL is given only when
 
-- the image looks like a captcha to the segmenter: its ink, before any merging or splitting,
-  comes apart into `digits - 1` to `digits` same-colour pieces of at least
-  segment.FRAGMENT pixels (every one of the 1,250 real captchas does; strips, noise,
-  blank images and gradients mostly do not), and
+- the image (most of the renderings, when there are several) looks like a captcha to the
+  segmenter: its ink, before any merging or splitting, comes apart into `digits - 1` to
+  `digits` same-colour pieces of at least segment.FRAGMENT pixels (every labelled real
+  captcha does; strips, noise, blank images and gradients mostly do not), and
 - in `auto`: ctc and seg agree on the text and each of them alone reaches FILL (the solver
   otherwise keeps the higher of two agreeing confidences), and
 - the image turned 180 degrees does not read (ctc) more confidently than the answer does
   (for `seg`: than ctc reads it upright): a captcha upside down reads as digits (0, 6, 8,
   9, ...) but worse than the right way up.
-  Only 3 of the 1,250 real captchas read better turned (000590, 606, 909, all training
-  images: they read the same either way up); none of the validation split.
+  Only 3 of the 1,247 labelled real captchas read better turned (000590, 606, 909, all
+  training images: they read the same either way up); none of the validation split.
 
 Otherwise the confidence is capped at CAP and `reason` says why. docs/BENCHMARKS.md
 ("Confident on garbage") has the measurements behind these rules; bench/garbage.py makes
@@ -58,6 +58,12 @@ def looks_like_captcha(rgb: np.ndarray, kind: Kind) -> bool:
     """The segmenter's check: `kind.digits - 1` to `kind.digits` digit-sized pieces (two
     digits of one colour may touch; a digit cut by noise leaves a piece under FRAGMENT)."""
     return kind.digits - 1 <= digit_pieces(rgb) <= kind.digits
+
+
+def look_like_captcha(renderings: list[np.ndarray], kind: Kind) -> bool:
+    """Whether more than half of the renderings of one captcha pass `looks_like_captcha`: the
+    vote may outweigh one rendering whose noise cut a digit apart, not a majority of them."""
+    return 2 * sum(looks_like_captcha(rgb, kind) for rgb in renderings) > len(renderings)
 
 
 def auto_reason(ctc: tuple[str, float] | None, seg: tuple[str, float] | None) -> str | None:

@@ -134,7 +134,7 @@ class Solver:
                     raise HostError("NO_ANSWER", f"{method} read no {the_kind.digits} digits")
                 text, digits, conf = read.text, read.digits, read.confidence
                 used, agree, reason = method, None, None
-            if not all(plausibility.looks_like_captcha(rgb, the_kind) for rgb in prepared):
+            if not plausibility.look_like_captcha(prepared, the_kind):
                 reason = plausibility.NOT_A_CAPTCHA
             elif reason is None and plausibility.fillable(conf):  # only what would be filled
                 if self._turned_reads_better(prepared, the_kind, method, conf):

@@ -69,6 +69,17 @@ def test_synthetic_captchas_look_like_captchas_and_blanks_do_not(kind: str) -> N
     assert not plausibility.looks_like_captcha(noise, k)
 
 
+def test_renderings_look_like_a_captcha_by_majority() -> None:
+    k = KINDS["ais3"]
+    good = [
+        rgb for rgb in synth.batch("ais3", 20, seed=3)[0] if plausibility.looks_like_captcha(rgb, k)
+    ]
+    blank = np.full((30, 42, 3), 255, np.uint8)
+    assert plausibility.look_like_captcha([*good[:2], blank], k)
+    assert not plausibility.look_like_captcha([*good[:1], blank], k)
+    assert not plausibility.look_like_captcha([blank], k)
+
+
 def test_the_garbage_set_is_seeded_and_complete() -> None:
     a = garbage.garbage_set("ais3", 2, seed=4, real=False)
     b = garbage.garbage_set("ais3", 2, seed=4, real=False)
