@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFont
 
+from host.confidence import FILL_THRESHOLD as FILL
 from training import synth
 from training.data import load_folder, shared_data_dir
 
@@ -262,7 +263,6 @@ RULES: dict[str, Callable[[dict], bool]] = {
         and not _turned_better(r, max(r["seg"][1], r["ctc"][1] if r["ctc"] else 0.0))
     ),
 }
-FILL = 0.9  # host/plausibility.py FILL; tests/test_plausibility.py checks they are equal
 
 
 def readings(rgb: np.ndarray, kind: str, readers: dict) -> dict:
@@ -397,8 +397,8 @@ def render(results: list[dict]) -> list[str]:
 def solver_rates(solver, kind: str, per_transform: int, seed: int = 15, real: bool = True) -> dict:
     """`python -m bench`'s figure: per method, how many garbage images the Solver answers
     at >= 0.9 (a refusal counts as not confident), overall and per transform."""
+    from host.confidence import is_confident
     from host.errors import HostError
-    from host.plausibility import fillable
 
     items = garbage_set(kind, per_transform, seed, real=real)
     out: dict = {"n": len(items), "per_transform": per_transform, "seed": seed}
@@ -406,7 +406,7 @@ def solver_rates(solver, kind: str, per_transform: int, seed: int = 15, real: bo
         per: dict[str, int] = {}
         for g in items:
             try:
-                confident = fillable(solver.solve([g.rgb], kind, method).confidence)
+                confident = is_confident(solver.solve([g.rgb], kind, method).confidence)
             except HostError:
                 confident = False
             per[g.transform] = per.get(g.transform, 0) + confident

@@ -2,13 +2,14 @@
 
 The calibrated confidence (host/solver.py) holds for real AIS captchas only: on images that
 are not one (turned, mirrored, cut into shuffled strips, cropped, noise, photos) the readers
-can still be sure of an answer. So a confidence at or above FILL is given only when
+can still be sure of an answer. So a confidence at or above the fill threshold
+(host/confidence.py) is given only when
 
 - the image (most of the renderings, when there are several) looks like a captcha to the
   segmenter: its ink, before any merging or splitting, comes apart into `digits - 1` to
   `digits` same-colour pieces of at least segment.FRAGMENT pixels (every labelled real
   captcha does; strips, noise, blank images and gradients mostly do not), and
-- in `auto`: ctc and seg agree on the text and each of them alone reaches FILL (the solver
+- in `auto`: ctc and seg agree on the text and each of them alone reaches the threshold (the solver
   otherwise keeps the higher of two agreeing confidences), and
 - the image turned 180 degrees does not read (ctc) more confidently than the answer does
   (for `seg`: than ctc reads it upright): a captcha upside down reads as digits (0, 6, 8,
@@ -25,26 +26,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from host.confidence import is_confident
 from host.kinds import Kind
 from host.segment import FRAGMENT, pieces
 
-# The extension fills (and may submit) an answer at or above this confidence
-# (extension/src/shared/config.js CONFIDENCE_THRESHOLD; tests/test_shared_vocabulary.py).
-FILL = 0.9
-CAP = 0.5  # the most an answer that fails a check may claim: well below FILL
+CAP = 0.5  # the most an answer that fails a check may claim: well below the fill threshold
 
 # Why an answer was capped (the `reason` of the solve result).
 DISAGREE = "disagree"  # ctc and seg read different texts, or one read nothing
-UNSURE = "unsure"  # they agree, but one of them alone is below FILL
+UNSURE = "unsure"  # they agree, but one of them alone is below the threshold
 ONE_MODEL = "one-model"  # auto could run one model only: agreement unknown
 NOT_A_CAPTCHA = "not-a-captcha"  # the segmenter's pieces do not look like the kind's digits
 UPSIDE_DOWN = "upside-down"  # the image turned 180 degrees reads more confidently
 REASONS = (DISAGREE, UNSURE, ONE_MODEL, NOT_A_CAPTCHA, UPSIDE_DOWN)
-
-
-def fillable(confidence: float) -> bool:
-    """Whether the extension would fill an answer of this confidence."""
-    return confidence >= FILL
 
 
 def digit_pieces(rgb: np.ndarray) -> int:
@@ -71,7 +65,7 @@ def auto_reason(ctc: tuple[str, float] | None, seg: tuple[str, float] | None) ->
     (None: it read no answer); None when it may. (ONE_MODEL is the solver's to say.)"""
     if ctc is None or seg is None or ctc[0] != seg[0]:
         return DISAGREE
-    if not (fillable(ctc[1]) and fillable(seg[1])):
+    if not (is_confident(ctc[1]) and is_confident(seg[1])):
         return UNSURE
     return None
 

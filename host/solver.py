@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image
 
 from host import paths, plausibility
+from host.confidence import is_confident
 from host.errors import HostError
 from host.kinds import KINDS, Kind, kind_for_size
 from host.runtime import runtime_name
@@ -136,7 +137,7 @@ class Solver:
                 used, agree, reason = method, None, None
             if not plausibility.look_like_captcha(prepared, the_kind):
                 reason = plausibility.NOT_A_CAPTCHA
-            elif reason is None and plausibility.fillable(conf):  # only what would be filled
+            elif reason is None and is_confident(conf):  # only what would be filled
                 if self._turned_reads_better(prepared, the_kind, method, conf):
                     reason = plausibility.UPSIDE_DOWN
         plausible = reason not in (plausibility.NOT_A_CAPTCHA, plausibility.UPSIDE_DOWN)

@@ -14,9 +14,10 @@ import pytest
 
 from bench import garbage
 from host import plausibility
+from host.confidence import FILL_THRESHOLD, is_confident
 from host.errors import HostError
 from host.kinds import KINDS
-from host.plausibility import CAP, FILL, fillable
+from host.plausibility import CAP
 from host.solver import Solver
 from tests.conftest import REPO, need
 from training import synth
@@ -46,15 +47,11 @@ def test_auto_needs_agreement_and_both_readers_sure() -> None:
 
 
 def test_a_reason_caps_below_the_fill_threshold() -> None:
-    assert CAP < FILL
+    assert CAP < FILL_THRESHOLD
     assert plausibility.capped(0.999, None) == 0.999
     assert plausibility.capped(0.999, plausibility.DISAGREE) == CAP
     assert plausibility.capped(0.2, plausibility.UNSURE) == 0.2
-    assert fillable(FILL) and not fillable(np.nextafter(FILL, 0))
-
-
-def test_bench_uses_the_hosts_threshold() -> None:
-    assert garbage.FILL == FILL
+    assert not is_confident(CAP)
 
 
 @pytest.mark.parametrize("kind", ["ais6", "ais3"])
@@ -103,11 +100,11 @@ def confident(solver: Solver, rgb: np.ndarray, kind: str, method: str) -> bool:
     except HostError as err:
         assert err.code == "NO_ANSWER"
         return False
-    if fillable(answer.confidence):
+    if is_confident(answer.confidence):
         assert answer.reason is None and answer.plausible
     else:
-        assert answer.reason in plausibility.REASONS or answer.confidence < FILL
-    return fillable(answer.confidence)
+        assert answer.reason is None or answer.reason in plausibility.REASONS
+    return is_confident(answer.confidence)
 
 
 def check_garbage(solver: Solver, kind: str, real: bool, data: Path | None = None) -> None:
@@ -152,7 +149,7 @@ def test_every_real_validation_captcha_is_still_filled_and_right(
     missed = []
     for s in val:
         answer = solver.solve([decode_png(s.path.read_bytes())], None, method)
-        if not (fillable(answer.confidence) and answer.text == s.answer):
+        if not (is_confident(answer.confidence) and answer.text == s.answer):
             missed.append((s.path.name, answer.text, answer.confidence, answer.reason))
         assert answer.plausible
     assert not missed, missed

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from host import ids, kinds, limits, plausibility, server
+from host import ids, kinds, limits, server
 from host.errors import EXTENSION_CODES, Code
 from tests.conftest import REPO, need
 
@@ -48,10 +48,6 @@ def test_protocol_version_methods_limits_and_host_name(config: dict) -> None:
     assert config["METHODS"] == list(server.METHODS)
     assert config["MAX_IMAGES"] == limits.MAX_IMAGES
     assert config["HOST_NAME"] == ids.HOST_NAME
-
-
-def test_fill_threshold_is_the_hosts(config: dict) -> None:
-    assert config["CONFIDENCE_THRESHOLD"] == plausibility.FILL
 
 
 def test_every_code_is_in_protocol_md() -> None:
