@@ -170,3 +170,17 @@ def test_the_benchmark_reports_the_confident_on_garbage_rate(solver: Solver) -> 
     lines = garbage.render_rates(rates)
     row = next(line for line in lines if line.startswith("| ais3 |"))
     assert f"| {r['n']} |" in row and row.count("%") == 3
+
+
+def test_pieces_remembers_one_image_without_sharing_its_ids() -> None:
+    from host import segment
+
+    a, b = synth.batch("ais6", 2, seed=8)[0]
+    first = segment.pieces(a)
+    first[0][:] = -1  # the caller owns ids: scribbling on them must not reach the memo
+    again = segment.pieces(a)
+    assert (again[0] >= 0).any()
+    other = segment.pieces(b)
+    assert not np.array_equal(other[0], again[0])
+    assert np.array_equal(segment.pieces(a)[0], again[0])
+    assert segment.find_digits(a, 6) is not None  # segmentation still works after the memo
