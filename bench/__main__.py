@@ -20,7 +20,7 @@ from host.kinds import KINDS
 from host.protocol import METHODS
 
 REPO = Path(__file__).resolve().parent.parent
-SECTIONS = ("accuracy", "latency", "throughput", "coldstart", "browser", "sizes", "rss")
+SECTIONS = ("accuracy", "garbage", "latency", "throughput", "coldstart", "browser", "sizes", "rss")
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -130,6 +130,12 @@ class Bench:
                 out.setdefault(label, {})[kind] = score(ds, readers)
         return out
 
+    def garbage(self) -> dict:
+        from bench.garbage import solver_rates
+
+        n = 10 if self.args.quick else 100
+        return {k: solver_rates(self.solver(), k, n, real=not self.args.no_real) for k in KINDS}
+
     def latency(self) -> dict:
         from bench.latency import ddddocr_latency, solver_latency
 
@@ -234,6 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     result = Bench(args).run()
     text = report.render(result)
+    if "garbage" in result:
+        from bench.garbage import render_rates
+
+        text += "\n" + "\n".join(render_rates(result["garbage"]))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(result, indent=1, default=str))
     (args.out / "results.md").write_text(text)

@@ -381,15 +381,20 @@ def crops(parts: _Parts) -> np.ndarray:
     return out
 
 
-def find_digits(rgb: np.ndarray, digits: int) -> _Parts | None:
-    """The `digits` digit components of an RGB image, or None (see `segment`)."""
-    if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or digits < 1:
-        return None
-    if rgb.ndim != 3 or rgb.shape[2] != 3:
-        return None
-    h, w = rgb.shape[:2]
-    if h < 4 or w < 4 or h * w > MAX_SEGMENT_PIXELS:
-        return None
+# The last image `pieces` was asked about and its answer: the Solver asks twice per image
+# (the seg reader, then host/plausibility.py), and this is most of segmentation's time.
+_last: list[tuple[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]]] = []
+
+
+def pieces(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ids, label, alpha) of an RGB uint8 image: its core pixels' same-colour 8-connected
+    components (ids, -1 for none; specks dropped), before any merging or splitting, and
+    `digit_colours`' label and alpha (read-only). The caller owns `ids`."""
+    key = (rgb.shape, rgb.tobytes())
+    entry = _last[0] if _last else None
+    if entry is not None and entry[0] == key:
+        ids, label, alpha = entry[1]
+        return ids.copy(), label, alpha
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     brightest = np.maximum(np.maximum(r, g), b)
     darkest = np.minimum(np.minimum(r, g), b)
@@ -399,6 +404,22 @@ def find_digits(rgb: np.ndarray, digits: int) -> _Parts | None:
     on = ids >= 0
     sizes = np.bincount(ids[on], minlength=1)
     ids[on & (sizes[np.maximum(ids, 0)] < MIN_PIXELS)] = -1  # specks on seams
+    label.flags.writeable = False
+    alpha.flags.writeable = False
+    _last[:] = [(key, (ids.copy(), label, alpha))]
+    return ids, label, alpha
+
+
+def find_digits(rgb: np.ndarray, digits: int) -> _Parts | None:
+    """The `digits` digit components of an RGB image, or None (see `segment`)."""
+    if not isinstance(rgb, np.ndarray) or rgb.dtype != np.uint8 or digits < 1:
+        return None
+    if rgb.ndim != 3 or rgb.shape[2] != 3:
+        return None
+    h, w = rgb.shape[:2]
+    if h < 4 or w < 4 or h * w > MAX_SEGMENT_PIXELS:
+        return None
+    ids, label, alpha = pieces(rgb)
     if len(np.unique(ids[ids >= 0])) > MAX_COMPONENTS_PER_DIGIT * digits + 8:
         return None  # confetti, not a captcha: merging it would only burn time
     parts = _Parts(ids, rgb, alpha, label)

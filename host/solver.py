@@ -8,6 +8,8 @@ seg are both run: if they agree the answer keeps the higher confidence (agreemen
 makes it likelier to be right, so this errs low); if they disagree the more confident one
 is answered with its confidence discounted by the other's, cA(1-cB) / (1 - cA*cB), the
 probability that A is right given that at most one of two independent readers is.
+Then host/plausibility.py's checks cap the confidence below the fill threshold when the
+image does not look like a captcha, or (`auto`) when ctc and seg are not both sure of one text.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from host import paths
+from host import paths, plausibility
 from host.catalogue import CATALOGUE_FILE, entry_name, read_catalogue
-from host.confidence import Reading, reading_of
+from host.confidence import Reading, is_confident, reading_of
 from host.errors import Code, HostError
 from host.kinds import KINDS, Kind, kind_for_size
 from host.protocol import AUTO, METHODS, check_kind, check_method
@@ -44,6 +46,8 @@ class Answer:
     kind: str
     renderings: int
     ms: float
+    plausible: bool
+    reason: str | None
 
     def to_dict(self) -> dict[str, Any]:
         """Exactly the `solve` result of PROTOCOL.md."""
@@ -104,13 +108,20 @@ class Solver:
         prepared = [_fit(rgb, the_kind) for rgb in images]
         with self._lock:
             if method == AUTO:
-                text, digits, conf, used, agree = self._auto(prepared, the_kind)
+                text, digits, conf, used, agree, reason = self._auto(prepared, the_kind)
             else:
                 read = self._vote(method, prepared, the_kind)
                 if read is None:
                     raise HostError(Code.NO_ANSWER, f"{method} read no {the_kind.digits} digits")
                 text, digits, conf = read.text, read.digits, read.confidence
-                used, agree = method, None
+                used, agree, reason = method, None, None
+            if not plausibility.look_like_captcha(prepared, the_kind):
+                reason = plausibility.NOT_A_CAPTCHA
+            elif reason is None and is_confident(conf):  # only what would be filled
+                if self._turned_reads_better(prepared, the_kind, method, conf):
+                    reason = plausibility.UPSIDE_DOWN
+        plausible = reason not in (plausibility.NOT_A_CAPTCHA, plausibility.UPSIDE_DOWN)
+        conf = plausibility.capped(conf, reason)
         if len(text) != the_kind.digits:  # by construction never, but never answer wrongly sized
             raise HostError(Code.NO_ANSWER, f"answer {text!r} is not {the_kind.digits} digits")
         return Answer(
@@ -123,6 +134,8 @@ class Solver:
             kind=the_kind.name,
             renderings=len(images),
             ms=round((time.perf_counter() - started) * 1000, 3),
+            plausible=plausible,
+            reason=reason,
         )
 
     def _reader(self, method: str, kind: Kind) -> ModelReader:
@@ -131,6 +144,19 @@ class Solver:
             error = self._models[f"{method}_{kind.name}"].get("error", "not loaded")
             raise HostError(Code.MODEL_ERROR, f"{method} model for {kind.name}: {error}")
         return reader
+
+    def _turned_reads_better(
+        self, images: list[np.ndarray], kind: Kind, method: str, conf: float
+    ) -> bool:
+        """Whether ctc reads the images turned 180 degrees more confidently than `conf`, the
+        answer's (for seg: or ctc's own, as seg's confidences run lower); False without ctc."""
+        if ("ctc", kind.name) not in self._readers:
+            return False
+        if method == "seg":
+            upright = self._vote("ctc", images, kind)
+            conf = max(conf, 0.0 if upright is None else upright.confidence)
+        read = self._vote("ctc", [np.ascontiguousarray(rgb[::-1, ::-1]) for rgb in images], kind)
+        return plausibility.upside_down(conf, None if read is None else read.confidence)
 
     def _vote(self, method: str, images: list[np.ndarray], kind: Kind) -> Reading | None:
         """Average the per-position probabilities of every rendering that read cleanly."""
@@ -152,7 +178,7 @@ class Solver:
 
     def _auto(
         self, images: list[np.ndarray], kind: Kind
-    ) -> tuple[str, np.ndarray, float, str, bool | None]:
+    ) -> tuple[str, np.ndarray, float, str, bool | None, str | None]:
         reads: dict[str, Reading | None] = {}
         errors = []
         for method in MODEL_METHODS:
@@ -168,8 +194,13 @@ class Solver:
             ((method, read),) = reads.items()
             if read is None:
                 raise HostError(Code.NO_ANSWER, f"{method} could not read {kind.digits} digits")
-            return read.text, read.digits, read.confidence, method, None
-        return combine(reads["ctc"], reads["seg"], kind)
+            return read.text, read.digits, read.confidence, method, None, plausibility.ONE_MODEL
+        ctc, seg = reads["ctc"], reads["seg"]
+        reason = plausibility.auto_reason(
+            None if ctc is None else (ctc.text, ctc.confidence),
+            None if seg is None else (seg.text, seg.confidence),
+        )
+        return (*combine(ctc, seg, kind), reason)
 
 
 def combine(

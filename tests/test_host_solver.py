@@ -27,6 +27,8 @@ RESULT_FIELDS = {
     "kind",
     "renderings",
     "ms",
+    "plausible",
+    "reason",
 }
 
 

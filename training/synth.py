@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -50,6 +51,10 @@ STYLES: dict[str, Style] = {
 }
 
 
+# A font source: (index into FONT_FILES, i.e. 0 regular or 1 bold; size in pixels) -> font.
+FontSource = Callable[[int, int], ImageFont.FreeTypeFont]
+
+
 @cache
 def _font(index: int, size: int) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(FONTS / FONT_FILES[index]), size)
@@ -69,11 +74,11 @@ def _pastel_colour(rng: np.random.Generator) -> tuple[int, int, int]:
 
 
 def _digit_layer(
-    digit: str, height_px: float, rng: np.random.Generator, style: Style
+    digit: str, height_px: float, rng: np.random.Generator, style: Style, fonts: FontSource
 ) -> Image.Image:
     """One glyph as an 'L' mask at SCALE, cropped to its ink and rotated."""
     size = max(4, round(height_px / CAP_HEIGHT * SCALE))
-    font = _font(int(rng.random() < 0.2), size)
+    font = fonts(int(rng.random() < 0.2), size)
     left, top, right, bottom = font.getbbox(digit)
     mask = Image.new("L", (right - left + 4 * SCALE, bottom - top + 4 * SCALE), 0)
     ImageDraw.Draw(mask).text((2 * SCALE - left, 2 * SCALE - top), digit, fill=255, font=font)
@@ -96,7 +101,7 @@ def _asterisk(draw: ImageDraw.ImageDraw, rng: np.random.Generator, w: int, h: in
         draw.line([(cx - dx, cy - dy), (cx + dx, cy + dy)], fill=colour, width=width)
 
 
-def _render(style: Style, text: str, rng: np.random.Generator) -> Image.Image:
+def _render(style: Style, text: str, rng: np.random.Generator, fonts: FontSource) -> Image.Image:
     w, h = style.width, style.height
     canvas = Image.new("RGB", (w * SCALE, h * SCALE), (255, 255, 255))
     draw = ImageDraw.Draw(canvas)
@@ -106,7 +111,7 @@ def _render(style: Style, text: str, rng: np.random.Generator) -> Image.Image:
         _asterisk(draw, rng, w, h)
     pitch = (w - 2 * style.margin) / style.digits
     for i, digit in enumerate(text):
-        mask = _digit_layer(digit, rng.uniform(*style.digit_height), rng, style)
+        mask = _digit_layer(digit, rng.uniform(*style.digit_height), rng, style, fonts)
         mw, mh = mask.size
         cx = (style.margin + (i + 0.5) * pitch + rng.uniform(-style.jitter, style.jitter)) * SCALE
         # Vertical position: anywhere that keeps the glyph (almost) inside the image.
@@ -120,19 +125,20 @@ def _render(style: Style, text: str, rng: np.random.Generator) -> Image.Image:
 
 
 def generate(
-    kind: str, rng: np.random.Generator, text: str | None = None
+    kind: str, rng: np.random.Generator, text: str | None = None, fonts: FontSource = _font
 ) -> tuple[np.ndarray, str]:
     """One synthetic captcha: (RGB uint8 array of shape (H, W, 3), its answer).
 
     `text` (digits only, the kind's length) fixes the answer; otherwise it is drawn from
-    `rng`. The same generator state always gives the same pixels.
+    `rng`. The same generator state always gives the same pixels. `fonts` replaces the
+    AIS-like font (bench/garbage.py draws captchas in other fonts, which are not AIS's).
     """
     style = STYLES[kind]
     if text is None:
         text = "".join(str(d) for d in rng.integers(0, 10, size=style.digits))
     if len(text) != style.digits or not text.isdigit():
         raise ValueError(f"{kind} needs {style.digits} digits, got {text!r}")
-    image = _render(style, text, rng)
+    image = _render(style, text, rng, fonts)
     if style.palette:
         # Like the real server: an adaptive palette (the real files have ~100 colours).
         image = image.quantize(colors=128, method=Image.Quantize.MEDIANCUT).convert("RGB")

@@ -1,0 +1,463 @@
+"""Images that are not captchas of a kind, seeded: the host must never answer them confidently.
+
+`garbage_set(kind, per_transform, seed)` transforms captchas (the real ones in
+../shared/data when they are there, else synthetic ones from training/synth.py) into what
+a changed AIS page, a wrong element or a broken image could hand the extension:
+
+- `rot180`, `hflip`, `vflip`: the captcha turned or mirrored;
+- `strips`: cut into 12 vertical strips, shuffled;
+- `crop-resize`, `crop-pad`: the right 25-55% cut off, stretched back to the kind's size
+  or padded with white;
+- `font-aileron` (Pillow's built-in font), `font-serif` (DejaVu Serif, when the system has it):
+  synthetic captchas drawn in a font that is not the AIS one;
+- `noise` (random pixels, or dark specks on white), `blank` (one colour), `gradient`
+  (smooth colours and soft blobs, like a photo).
+
+The generator needs numpy and Pillow only (the host never imports bench/). The same
+arguments give the same pixels. `confident_on_garbage` is the benchmark figure over it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFont
+
+from host.confidence import FILL_THRESHOLD as FILL
+from training import synth
+from training.data import load_folder, shared_data_dir
+
+SIZES = {"ais6": (104, 32), "ais3": (42, 30)}  # (width, height): host/kinds.py's, no host import
+STRIPS = 12
+TRANSFORMS = (
+    "rot180",
+    "hflip",
+    "vflip",
+    "strips",
+    "crop-resize",
+    "crop-pad",
+    "font-aileron",
+    "font-serif",
+    "noise",
+    "blank",
+    "gradient",
+)
+FROM_CAPTCHA = TRANSFORMS[:6]  # the transforms of an existing captcha
+SERIF = "DejaVuSerif.ttf"
+
+
+@dataclass(frozen=True)
+class Garbage:
+    name: str  # what it was made from and how, for reports
+    transform: str
+    rgb: np.ndarray  # (H, W, 3) uint8 at the kind's size
+
+
+# ---- the transforms of one captcha ---------------------------------------------------------
+
+
+def strips(rgb: np.ndarray, rng: np.random.Generator, n: int = STRIPS) -> np.ndarray:
+    """`rgb` cut into `n` vertical strips put back in a shuffled (never the same) order."""
+    parts = np.array_split(np.arange(rgb.shape[1]), n)
+    order = rng.permutation(n)
+    while np.array_equal(order, np.arange(n)):
+        order = rng.permutation(n)
+    return np.ascontiguousarray(rgb[:, np.concatenate([parts[i] for i in order])])
+
+
+def crop(rgb: np.ndarray, rng: np.random.Generator, pad: bool) -> np.ndarray:
+    """The left 45-75% of `rgb` (the last digit cut at least in half), stretched back to
+    its size or padded with white."""
+    h, w = rgb.shape[:2]
+    keep = round(w * rng.uniform(0.45, 0.75))
+    left = Image.fromarray(np.ascontiguousarray(rgb[:, :keep]), "RGB")
+    if pad:
+        canvas = Image.new("RGB", (w, h), (255, 255, 255))
+        canvas.paste(left, (0, 0))
+        return np.asarray(canvas, dtype=np.uint8).copy()
+    return np.asarray(left.resize((w, h), Image.BILINEAR), dtype=np.uint8).copy()
+
+
+def transform(rgb: np.ndarray, how: str, rng: np.random.Generator) -> np.ndarray:
+    """One of FROM_CAPTCHA applied to a captcha."""
+    if how == "rot180":
+        return np.ascontiguousarray(rgb[::-1, ::-1])
+    if how == "hflip":
+        return np.ascontiguousarray(rgb[:, ::-1])
+    if how == "vflip":
+        return np.ascontiguousarray(rgb[::-1])
+    if how == "strips":
+        return strips(rgb, rng)
+    if how in ("crop-resize", "crop-pad"):
+        return crop(rgb, rng, pad=how == "crop-pad")
+    raise ValueError(f"not a transform of a captcha: {how!r}")
+
+
+# ---- images made from nothing --------------------------------------------------------------
+
+
+def noise(w: int, h: int, rng: np.random.Generator) -> np.ndarray:
+    """Random pixels, or (every other draw) dark specks and short dashes on white."""
+    if rng.random() < 0.5:
+        return rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
+    out = np.full((h, w, 3), 255, np.uint8)
+    for _ in range(int(rng.integers(20, 120))):
+        y, x = int(rng.integers(0, h)), int(rng.integers(0, w))
+        length = int(rng.integers(1, 5))
+        out[y, x : x + length] = rng.integers(0, 170, size=3)
+    return out
+
+
+def blank(w: int, h: int, rng: np.random.Generator) -> np.ndarray:
+    """White, black or a random colour."""
+    choice = int(rng.integers(0, 3))
+    colour = (
+        (255, 255, 255) if choice == 0 else (0, 0, 0) if choice == 1 else rng.integers(0, 256, 3)
+    )
+    return np.tile(np.asarray(colour, np.uint8), (h, w, 1))
+
+
+def gradient(w: int, h: int, rng: np.random.Generator) -> np.ndarray:
+    """A smooth two-colour gradient with a few soft blobs and a little grain."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
+    angle = rng.uniform(0, 2 * np.pi)
+    t = (np.cos(angle) * xx / w + np.sin(angle) * yy / h + 1) / 2
+    a, b = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
+    img = a + (b - a) * t[..., None]
+    for _ in range(int(rng.integers(1, 5))):
+        cy, cx = rng.uniform(0, h), rng.uniform(0, w)
+        r = rng.uniform(3, max(w, h) / 2)
+        weight = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * r * r))[..., None]
+        img = img * (1 - weight) + rng.uniform(0, 255, 3) * weight
+    img += rng.normal(0, 4, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+@cache
+def _aileron(index: int, size: int) -> ImageFont.FreeTypeFont:
+    del index  # Pillow has one weight of it
+    return ImageFont.load_default(size)  # type: ignore[return-value]
+
+
+@cache
+def serif_available() -> bool:
+    try:
+        ImageFont.truetype(SERIF, 10)
+    except OSError:
+        return False
+    return True
+
+
+@cache
+def _serif(index: int, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype("DejaVuSerif-Bold.ttf" if index else SERIF, size)
+
+
+FONTS: dict[str, synth.FontSource] = {"font-aileron": _aileron, "font-serif": _serif}
+MADE: dict[str, Callable[[int, int, np.random.Generator], np.ndarray]] = {
+    "noise": noise,
+    "blank": blank,
+    "gradient": gradient,
+}
+
+
+# ---- the set ---------------------------------------------------------------------------------
+
+
+def captchas(
+    kind: str, count: int, seed: int, data_dir: Path | None = None, real: bool = True
+) -> list[tuple[str, np.ndarray]]:
+    """`count` (name, rgb) captchas to transform: real ones (every split, drawn with `seed`)
+    from `data_dir` or ../shared/data when `real` and present, else synthetic ones."""
+    root = (data_dir or shared_data_dir()) if real else None
+    if root is not None and (root / kind).is_dir():
+        samples = load_folder(root / kind)
+        rng = np.random.default_rng(seed)
+        picked = rng.choice(len(samples), size=min(count, len(samples)), replace=False)
+        out = []
+        for i in sorted(picked.tolist()):
+            with Image.open(samples[i].path) as image:
+                out.append((samples[i].path.name, np.asarray(image.convert("RGB"), np.uint8)))
+        return out
+    rng = np.random.default_rng(seed)
+    made = [synth.generate(kind, rng) for _ in range(count)]
+    return [(f"synthetic {text}", rgb) for rgb, text in made]
+
+
+def garbage_set(
+    kind: str,
+    per_transform: int,
+    seed: int = 15,
+    data_dir: Path | None = None,
+    real: bool = True,
+    transforms: Iterable[str] = TRANSFORMS,
+) -> list[Garbage]:
+    """`per_transform` images of each transform (see the module docstring); seeded."""
+    w, h = SIZES[kind]
+    sources = captchas(kind, per_transform, seed, data_dir, real)
+    out = []
+    for t, how in enumerate(transforms):
+        rng = np.random.default_rng([seed, t])
+        if how in FROM_CAPTCHA:
+            for name, rgb in sources:
+                out.append(Garbage(f"{how} of {name}", how, transform(rgb, how, rng)))
+        elif how in FONTS:
+            if how == "font-serif" and not serif_available():
+                continue
+            for i in range(per_transform):
+                rgb, text = synth.generate(kind, rng, fonts=FONTS[how])
+                out.append(Garbage(f"{how} {text} #{i}", how, rgb))
+        elif how in MADE:
+            for i in range(per_transform):
+                out.append(Garbage(f"{how} #{i}", how, MADE[how](w, h, rng)))
+        else:
+            raise ValueError(f"unknown transform {how!r}: one of {TRANSFORMS}")
+    return out
+
+
+# ---- the benchmark figure ------------------------------------------------------------------
+
+
+# Candidate rules, measured per image on the uncapped readings: which would give a confidence
+# >= FILL. `r` holds ctc/seg (text, confidence) or None, `pieces_ok` (the segmenter's check),
+# `turned` (ctc's confidence in the image turned 180 degrees, or None) and `auto` (the
+# uncapped `combine` confidence). "shipped" is host/plausibility.py's rule.
+def _alone(method: str, r: dict) -> bool:
+    return r[method] is not None and r[method][1] >= FILL
+
+
+def _turned_better(r: dict, confidence: float) -> bool:
+    from host.plausibility import upside_down
+
+    return upside_down(confidence, r["turned"])
+
+
+RULES: dict[str, Callable[[dict], bool]] = {
+    "auto, before (combine only)": lambda r: r["auto"] >= FILL,
+    "auto + ctc and seg agree": lambda r: r["auto"] >= FILL and r["agree"],
+    "auto + agree + both >= 0.9": lambda r: r["agree"] and r["both"],
+    "auto + pieces check": lambda r: r["auto"] >= FILL and r["pieces_ok"],
+    "auto + agree + both + pieces": lambda r: r["agree"] and r["both"] and r["pieces_ok"],
+    "auto shipped: agree + both + pieces + turned": lambda r: (
+        r["agree"] and r["both"] and r["pieces_ok"] and not _turned_better(r, r["auto"])
+    ),
+    # candidates measured and not shipped (thresholds: just above the real captchas' extremes)
+    "auto + every digit >= 0.99 in both": lambda r: r["auto"] >= FILL and r["digits_min"] >= 0.99,
+    "auto + components <= 2 x digits": lambda r: r["auto"] >= FILL and r["components_ok"],
+    "auto + colours <= digits + 1": lambda r: r["auto"] >= FILL and r["colours_ok"],
+    "auto + ctc frame entropy <= 0.75": lambda r: r["auto"] >= FILL and r["entropy"] <= 0.75,
+    "ctc, before": lambda r: _alone("ctc", r),
+    "ctc + pieces": lambda r: _alone("ctc", r) and r["pieces_ok"],
+    "ctc shipped: + pieces + turned": lambda r: (
+        _alone("ctc", r) and r["pieces_ok"] and not _turned_better(r, r["ctc"][1])
+    ),
+    "seg, before": lambda r: _alone("seg", r),
+    "seg + pieces": lambda r: _alone("seg", r) and r["pieces_ok"],
+    "seg shipped: + pieces + turned": lambda r: (
+        _alone("seg", r)
+        and r["pieces_ok"]
+        and not _turned_better(r, max(r["seg"][1], r["ctc"][1] if r["ctc"] else 0.0))
+    ),
+}
+
+
+def readings(rgb: np.ndarray, kind: str, readers: dict) -> dict:
+    """The uncapped signals of one image (see RULES) from the host's ctc and seg readers."""
+    from host.kinds import KINDS
+    from host.plausibility import looks_like_captcha
+    from host.reader import softmax
+    from host.segment import pieces
+    from host.solver import Reading, combine
+
+    k = KINDS[kind]
+    out: dict = {}
+    reads = {}
+    probs_of = {}
+    for method, reader in readers.items():
+        probs = probs_of[method] = reader.read(rgb, k)
+        if probs is None:
+            out[method], reads[method] = None, None
+            continue
+        text = "".join(str(int(d)) for d in probs.argmax(axis=1))
+        conf = float(np.prod(probs.max(axis=1)))
+        out[method] = (text, conf)
+        reads[method] = Reading(text, probs.max(axis=1), conf)
+    try:
+        text, _, conf, _, _ = combine(reads["ctc"], reads["seg"], k)
+    except Exception:  # neither read an answer
+        text, conf = None, 0.0
+    out["text"], out["auto"] = text, conf
+    out["agree"] = out["ctc"] is not None and out["seg"] is not None
+    out["agree"] = out["agree"] and out["ctc"][0] == out["seg"][0]
+    out["both"] = out["agree"] and min(out["ctc"][1], out["seg"][1]) >= FILL
+    out["pieces_ok"] = looks_like_captcha(rgb, k)
+    ids, label, _ = pieces(rgb)
+    out["components_ok"] = len(np.unique(ids[ids >= 0])) <= 2 * k.digits
+    out["colours_ok"] = int(label.max()) + 1 <= k.digits + 1
+    mins = [p.max(axis=1).min() for p in probs_of.values() if p is not None]
+    out["digits_min"] = float(min(mins)) if len(mins) == 2 else 0.0
+    frames = softmax(readers["ctc"].logits(rgb, k), readers["ctc"].temperature(k))
+    out["entropy"] = float(-(frames * np.log(np.maximum(frames, 1e-12))).sum(axis=1).max())
+    turned = readers["ctc"].read(np.ascontiguousarray(rgb[::-1, ::-1]), k)
+    out["turned"] = None if turned is None else float(np.prod(turned.max(axis=1)))
+    return out
+
+
+def measure(
+    kind: str,
+    per_transform: int,
+    seed: int = 15,
+    real: bool = True,
+    models_dir: Path | None = None,
+    data_dir: Path | None = None,
+    real_split: str = "val",
+) -> dict:
+    """Per rule: real images filled and right (the validation split, or with `real_split`
+    "all" every labelled image but the known label errors; when ../shared/data is there),
+    and per transform how many images reach FILL; the confident-wrong count for the fonts."""
+    from host import paths
+    from host.ctc import CtcReader
+    from host.kinds import KINDS
+    from host.seg import SegReader
+    from training.data import split, without_label_errors
+
+    k = KINDS[kind]
+    models = models_dir or paths.models_dir()
+    readers = {"ctc": CtcReader(models, [k]), "seg": SegReader(models, [k])}
+    result: dict = {"kind": kind, "per_transform": per_transform, "seed": seed, "rules": {}}
+    result["real_split"] = real_split
+    root = (data_dir or shared_data_dir()) if real else None
+    val_rows = []
+    if root is not None and (root / kind).is_dir():
+        samples = load_folder(root / kind, k.digits)
+        chosen = without_label_errors(samples) if real_split == "all" else split(samples)[1]
+        for s in chosen:
+            with Image.open(s.path) as image:
+                rgb = np.asarray(image.convert("RGB"), np.uint8)
+            val_rows.append((s.answer, readings(rgb, kind, readers)))
+    items = garbage_set(kind, per_transform, seed, data_dir, real)
+    rows = [(g, readings(g.rgb, kind, readers)) for g in items]
+    result["source"] = "real" if root is not None and (root / kind).is_dir() else "synthetic"
+    for name, rule in RULES.items():
+        entry: dict = {}
+        if val_rows:
+            right = sum(1 for answer, r in val_rows if rule(r) and _text(name, r) == answer)
+            entry["real filled and right"] = f"{right}/{len(val_rows)}"
+        for g, r in rows:
+            entry.setdefault(g.transform, [0, 0])
+            entry[g.transform][0] += bool(rule(r))
+            entry[g.transform][1] += 1
+        wrong = sum(
+            1
+            for g, r in rows
+            if g.transform in FONTS and rule(r) and _text(name, r) != g.name.split()[1]
+        )
+        entry["fonts: confident and wrong"] = wrong
+        result["rules"][name] = entry
+    return result
+
+
+def _text(rule: str, r: dict) -> str | None:
+    """The answer a rule's method gives."""
+    for method in ("ctc", "seg"):
+        if rule.startswith(method):
+            return None if r[method] is None else r[method][0]
+    return r["text"]
+
+
+def render(results: list[dict]) -> list[str]:
+    """Markdown: per kind, a row per rule, a column per transform (images reaching 0.9)."""
+    lines = ["## Confident on garbage (answers >= 0.9 on images that are not captchas)", ""]
+    for res in results:
+        transforms = [t for t in TRANSFORMS if t in next(iter(res["rules"].values()))]
+        n = res["per_transform"]
+        lines.append(
+            f"{res['kind']}: {n} images per transform (seed {res['seed']}, made from "
+            f"{res['source']} captchas); cells: how many reached 0.9"
+        )
+        lines.append("")
+        real = "real-val" if res["real_split"] == "val" else "real (all)"
+        head = ["rule", f"{real} filled+right", *transforms, "total", "fonts: conf. wrong"]
+        lines.append("| " + " | ".join(head) + " |")
+        lines.append("|" + "---|" * len(head))
+        for name, e in res["rules"].items():
+            counts = [e[t][0] for t in transforms]
+            total = sum(e[t][1] for t in transforms)
+            cells = [name, e.get("real filled and right", "-"), *map(str, counts)]
+            cells += [f"{sum(counts)}/{total}", str(e["fonts: confident and wrong"])]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines
+
+
+def solver_rates(solver, kind: str, per_transform: int, seed: int = 15, real: bool = True) -> dict:
+    """`python -m bench`'s figure: per method, how many garbage images the Solver answers
+    at >= 0.9 (a refusal counts as not confident), overall and per transform."""
+    from host.confidence import is_confident
+    from host.errors import HostError
+
+    items = garbage_set(kind, per_transform, seed, real=real)
+    out: dict = {"n": len(items), "per_transform": per_transform, "seed": seed}
+    for method in ("seg", "ctc", "auto"):
+        per: dict[str, int] = {}
+        for g in items:
+            try:
+                confident = is_confident(solver.solve([g.rgb], kind, method).confidence)
+            except HostError:
+                confident = False
+            per[g.transform] = per.get(g.transform, 0) + confident
+        out[method] = {"confident": sum(per.values()), "by_transform": per}
+    return out
+
+
+def render_rates(rates: dict) -> list[str]:
+    """The `python -m bench` report's lines for `solver_rates` of each kind."""
+    lines = ["## Confident on garbage (bench/garbage.py)", ""]
+    lines.append("| kind | images | seg | ctc | auto | auto, by transform |")
+    lines.append("|---|---|---|---|---|---|")
+    for kind, r in rates.items():
+        cells = [
+            f"{100 * r[m]['confident'] / r['n']:.2f}% ({r[m]['confident']})"
+            for m in ("seg", "ctc", "auto")
+        ]
+        by = ", ".join(f"{t} {c}" for t, c in r["auto"]["by_transform"].items() if c)
+        lines.append(f"| {kind} | {r['n']} | " + " | ".join(cells) + f" | {by or 'none'} |")
+    lines += [
+        "",
+        "Cells: share (count) of transformed images (turned, mirrored, shuffled strips, cropped, "
+        "other fonts, noise, blank, gradients; `python -m bench.garbage` for the per-rule table) "
+        "answered with confidence >= 0.9, the extension's fill threshold.",
+        "",
+    ]
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import sys
+
+    p = argparse.ArgumentParser(prog="python -m bench.garbage", description=__doc__)
+    p.add_argument("--per-transform", type=int, default=300)
+    p.add_argument("--seed", type=int, default=15)
+    p.add_argument("--no-real", action="store_true", help="transform synthetic captchas only")
+    p.add_argument(
+        "--real-split",
+        choices=("val", "all"),
+        default="val",
+        help="real captchas counted as filled and right: the validation split, or all labelled",
+    )
+    args = p.parse_args(sys.argv[1:] if argv is None else argv)
+    results = [
+        measure(kind, args.per_transform, args.seed, not args.no_real, real_split=args.real_split)
+        for kind in SIZES
+    ]
+    print("\n".join(render(results)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,81 @@
+"""Is this a captcha of its kind, read with confidence? Small pure checks behind the fill threshold.
+
+The calibrated confidence (host/solver.py) holds for real AIS captchas only: on images that
+are not one (turned, mirrored, cut into shuffled strips, cropped, noise, photos) the readers
+can still be sure of an answer. So a confidence at or above the fill threshold
+(host/confidence.py) is given only when
+
+- the image (most of the renderings, when there are several) looks like a captcha to the
+  segmenter: its ink, before any merging or splitting, comes apart into `digits - 1` to
+  `digits` same-colour pieces of at least segment.FRAGMENT pixels (every labelled real
+  captcha does; strips, noise, blank images and gradients mostly do not), and
+- in `auto`: ctc and seg agree on the text and each of them alone reaches the threshold (the solver
+  otherwise keeps the higher of two agreeing confidences), and
+- the image turned 180 degrees does not read (ctc) more confidently than the answer does
+  (for `seg`: than ctc reads it upright): a captcha upside down reads as digits (0, 6, 8,
+  9, ...) but worse than the right way up.
+  Only 3 of the 1,247 labelled real captchas read better turned (000590, 606, 909, all
+  training images: they read the same either way up); none of the validation split.
+
+Otherwise the confidence is capped at CAP and `reason` says why. docs/BENCHMARKS.md
+("Confident on garbage") has the measurements behind these rules; bench/garbage.py makes
+the transformed images.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from host.confidence import is_confident
+from host.kinds import Kind
+from host.segment import FRAGMENT, pieces
+
+CAP = 0.5  # the most an answer that fails a check may claim: well below the fill threshold
+
+# Why an answer was capped (the `reason` of the solve result).
+DISAGREE = "disagree"  # ctc and seg read different texts, or one read nothing
+UNSURE = "unsure"  # they agree, but one of them alone is below the threshold
+ONE_MODEL = "one-model"  # auto could run one model only: agreement unknown
+NOT_A_CAPTCHA = "not-a-captcha"  # the segmenter's pieces do not look like the kind's digits
+UPSIDE_DOWN = "upside-down"  # the image turned 180 degrees reads more confidently
+REASONS = (DISAGREE, UNSURE, ONE_MODEL, NOT_A_CAPTCHA, UPSIDE_DOWN)
+
+
+def digit_pieces(rgb: np.ndarray) -> int:
+    """How many same-colour ink pieces of at least FRAGMENT pixels the image has."""
+    ids = pieces(rgb)[0]
+    sizes = np.bincount(ids[ids >= 0])
+    return int((sizes >= FRAGMENT).sum())
+
+
+def looks_like_captcha(rgb: np.ndarray, kind: Kind) -> bool:
+    """The segmenter's check: `kind.digits - 1` to `kind.digits` digit-sized pieces (two
+    digits of one colour may touch; a digit cut by noise leaves a piece under FRAGMENT)."""
+    return kind.digits - 1 <= digit_pieces(rgb) <= kind.digits
+
+
+def look_like_captcha(renderings: list[np.ndarray], kind: Kind) -> bool:
+    """Whether more than half of the renderings of one captcha pass `looks_like_captcha`: the
+    vote may outweigh one rendering whose noise cut a digit apart, not a majority of them."""
+    return 2 * sum(looks_like_captcha(rgb, kind) for rgb in renderings) > len(renderings)
+
+
+def auto_reason(ctc: tuple[str, float] | None, seg: tuple[str, float] | None) -> str | None:
+    """Why `auto` may not give a fillable confidence, from each reader's (text, confidence)
+    (None: it read no answer); None when it may. (ONE_MODEL is the solver's to say.)"""
+    if ctc is None or seg is None or ctc[0] != seg[0]:
+        return DISAGREE
+    if not (is_confident(ctc[1]) and is_confident(seg[1])):
+        return UNSURE
+    return None
+
+
+def upside_down(confidence: float, turned: float | None) -> bool:
+    """Whether the image turned 180 degrees (read with confidence `turned`, None: no answer
+    of the right length) reads more confidently than the answer's `confidence`."""
+    return turned is not None and turned > confidence
+
+
+def capped(confidence: float, reason: str | None) -> float:
+    """The confidence to answer with: `confidence`, or at most CAP when there is a reason."""
+    return confidence if reason is None else min(confidence, CAP)
