@@ -15,8 +15,10 @@ Everything else goes into virtual environments that this script makes and keeps 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -240,19 +242,46 @@ def strip_symbols(bundle: Path) -> None:
 def extension_present() -> bool:
     ext = REPO / "extension"
     return (ext / "src").is_dir() and all(
-        (ext / f"manifest.{family}.json").is_file() for family in FAMILIES
+        (ext / f"manifest.{name}.json").is_file() for name in ("base", *FAMILIES)
     )
 
 
+def version() -> str:
+    """host/__init__.py's __version__: the one version of the host, the extension and a release.
+
+    Read as text: build.py imports nothing from the project.
+    """
+    text = (REPO / "host" / "__init__.py").read_text(encoding="utf-8")
+    found = re.search(r'^__version__ = "([^"]+)"', text, re.MULTILINE)
+    if found is None:
+        raise BuildError("host/__init__.py has no __version__")
+    return found[1]
+
+
+def manifest(family: str) -> dict:
+    """extension/manifest.base.json, the version, then manifest.<family>.json key by key on top.
+
+    extension/scripts/manifest.js merges the same way (for the extension's own tests and lint).
+    """
+    ext = REPO / "extension"
+    base = json.loads((ext / "manifest.base.json").read_text(encoding="utf-8"))
+    overlay = json.loads((ext / f"manifest.{family}.json").read_text(encoding="utf-8"))
+    return {**base, "version": version(), **overlay}
+
+
+def write_json(path: Path, data: dict) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def build_extensions() -> dict[str, Path]:
-    """dist/<family>/ (src/ + that family's manifest as manifest.json) and dist/<family>.zip."""
+    """dist/<family>/ (src/ + that family's merged manifest.json) and dist/<family>.zip."""
     ext = REPO / "extension"
     zips = {}
     for family in FAMILIES:
         out = DIST / family
         shutil.rmtree(out, ignore_errors=True)
         shutil.copytree(ext / "src", out, ignore=shutil.ignore_patterns(".*", "*.test.js"))
-        shutil.copyfile(ext / f"manifest.{family}.json", out / "manifest.json")
+        write_json(out / "manifest.json", manifest(family))
         archive = DIST / f"nthu-ais-decaptcha-{family}.zip"
         # Sorted names and a fixed timestamp, so the same sources give the same zip.
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:

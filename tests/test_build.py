@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -57,9 +58,13 @@ def make_extension(root: Path) -> None:
     (src / "popup" / "popup.html").write_text("<p>hi</p>")
     (src / "background.js").write_text("// bg")
     (src / ".DS_Store").write_text("junk")
+    base = {"manifest_version": 3, "name": "base", "icons": {"16": "a.png"}}
+    (root / "extension" / "manifest.base.json").write_text(json.dumps(base))
     for family in build.FAMILIES:
-        manifest = {"manifest_version": 3, "name": family}
-        (root / "extension" / f"manifest.{family}.json").write_text(json.dumps(manifest))
+        overlay = {"name": family, "background": {family: True}}
+        (root / "extension" / f"manifest.{family}.json").write_text(json.dumps(overlay))
+    (root / "host").mkdir()
+    (root / "host" / "__init__.py").write_text('"""Host."""\n\n__version__ = "9.8.7"\n')
 
 
 def test_extension_packages(tmp_path: Path, monkeypatch) -> None:
@@ -71,7 +76,13 @@ def test_extension_packages(tmp_path: Path, monkeypatch) -> None:
     assert set(zips) == {"chromium", "firefox"}
     for family, archive in zips.items():
         folder = tmp_path / "dist" / family
-        assert json.loads((folder / "manifest.json").read_text())["name"] == family
+        assert json.loads((folder / "manifest.json").read_text()) == {
+            "manifest_version": 3,
+            "name": family,  # the overlay wins
+            "icons": {"16": "a.png"},
+            "version": "9.8.7",
+            "background": {family: True},
+        }
         assert (folder / "popup" / "popup.html").is_file()
         assert not (folder / ".DS_Store").exists()
         with zipfile.ZipFile(archive) as z:
@@ -81,6 +92,28 @@ def test_extension_packages(tmp_path: Path, monkeypatch) -> None:
     # Same sources, same bytes: the zips are reproducible.
     first = zips["firefox"].read_bytes()
     assert build.build_extensions()["firefox"].read_bytes() == first
+
+
+def test_built_manifests_carry_the_host_version() -> None:
+    # One version for host, extension and release: host/__init__.py's.
+    import host
+
+    for family in build.FAMILIES:
+        built = build.DIST / family / "manifest.json"
+        need(built.is_file(), f"no {built}: run `python build.py`")
+        assert json.loads(built.read_text())["version"] == host.__version__
+        assert build.manifest(family)["version"] == host.__version__
+
+
+def test_node_merges_the_manifests_as_build_py_does() -> None:
+    # extension/scripts/manifest.js (the extension's tests and lint) and build.manifest().
+    node = shutil.which("node")
+    need(node is not None, "node")
+    script = REPO / "extension" / "scripts" / "manifest.js"
+    for family in build.FAMILIES:
+        out = subprocess.run([node, str(script), family], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout) == build.manifest(family)
 
 
 def test_requirements_pin_every_package() -> None:
