@@ -35,9 +35,11 @@ VENV_TFLITE = REPO / ".venv-tflite"
 IS_WINDOWS = sys.platform == "win32"
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
-HOST_NAME = "decaptcha-host"
-HOST_DIR = DIST / HOST_NAME
-HOST_EXE = HOST_DIR / (HOST_NAME + (".exe" if IS_WINDOWS else ""))
+# The PyInstaller bundle's folder and program name (host/ids.py HOST_NAME is the
+# native-messaging name browsers know it by).
+BUNDLE_NAME = "decaptcha-host"
+HOST_DIR = DIST / BUNDLE_NAME
+HOST_EXE = HOST_DIR / (BUNDLE_NAME + (".exe" if IS_WINDOWS else ""))
 FAMILIES = ("chromium", "firefox")
 PYINSTALLER = "pyinstaller==6.22.3"
 
@@ -96,21 +98,10 @@ def runtime_requirements() -> Path:
     return REPO / ("requirements-windows.txt" if IS_WINDOWS else "requirements.txt")
 
 
-def digest(files: list[Path], extra: list[str]) -> str:
-    """A fingerprint of what a venv was made from, so unchanged venvs are not reinstalled."""
-    h = hashlib.sha256(sys.version.encode())
-    for f in files:
-        h.update(str(f.relative_to(REPO)).encode())
-        h.update(f.read_bytes() if f.is_file() else b"<missing>")
-    for e in extra:
-        h.update(e.encode())
-    return h.hexdigest()
-
-
 def ensure_venv(folder: Path, requirement_files: list[Path], packages: list[str]) -> Path:
     """Create `folder` as a venv holding the given requirements; skip when nothing changed."""
     files = [f for f in requirement_files if f.is_file()]
-    want = digest(files, packages)
+    want = fingerprint(files, packages, salt=sys.version)
     # One stamp per requirement set, so `build` and `test` (a superset) do not undo each other.
     stamp = folder / f".decaptcha-stamp-{want[:16]}"
     python = venv_python(folder)
@@ -145,15 +136,19 @@ def mb(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
 
 
-def fingerprint(paths: list[Path]) -> str:
-    """Content hash of every file under `paths` (for skipping builds whose inputs are unchanged)."""
-    h = hashlib.sha256()
+def fingerprint(paths: list[Path], extra: tuple[str, ...] | list[str] = (), salt: str = "") -> str:
+    """Content hash of every file under `paths` and of `extra`, to skip work (a venv, the
+    bundle) whose inputs are unchanged. A missing file hashes as such."""
+    h = hashlib.sha256(salt.encode())
     for root in paths:
         files = sorted(root.rglob("*")) if root.is_dir() else [root]
         for f in files:
-            if f.is_file() and "__pycache__" not in f.parts and "node_modules" not in f.parts:
-                h.update(str(f.relative_to(REPO)).encode())
-                h.update(f.read_bytes())
+            if f.is_dir() or "__pycache__" in f.parts or "node_modules" in f.parts:
+                continue
+            h.update(str(f.relative_to(REPO)).encode())
+            h.update(f.read_bytes() if f.is_file() else b"<missing>")
+    for e in extra:
+        h.update(e.encode())
     return h.hexdigest()
 
 
@@ -173,10 +168,6 @@ def check_python() -> None:
 # ---------------------------------------------------------------------------- the host bundle
 
 
-def host_present() -> bool:
-    return (REPO / "host" / "__main__.py").is_file()
-
-
 def build_host(python: Path, force: bool = False) -> Path:
     """PyInstaller one-folder bundle of `python -m host`, with models/ inside."""
     spec_dir = WORK / "pyinstaller"
@@ -186,7 +177,7 @@ def build_host(python: Path, force: bool = False) -> Path:
     data = [f for f in sorted(models.glob("*.tflite"))] + [models / "models.json"]
     args: list[str | Path] = [
         python, "-m", "PyInstaller", entry,
-        "--name", HOST_NAME, "--onedir", "--console", "--noconfirm", "--clean",
+        "--name", BUNDLE_NAME, "--onedir", "--console", "--noconfirm", "--clean",
         "--log-level", "WARN",
         "--distpath", DIST, "--workpath", spec_dir / "work", "--specpath", spec_dir,
         "--paths", REPO,
@@ -201,7 +192,7 @@ def build_host(python: Path, force: bool = False) -> Path:
     # Rebuild only when the sources, the models, the requirements or these options changed.
     stamp = WORK / "host.stamp"
     inputs = [REPO / "host", REPO / "models", runtime_requirements()]
-    want = fingerprint(inputs) + " " + hashlib.sha256(repr(args).encode()).hexdigest()
+    want = fingerprint(inputs, [repr(args)])
     if not force and HOST_EXE.is_file() and stamp.is_file() and stamp.read_text() == want:
         say(f"host bundle up to date: {HOST_DIR.relative_to(REPO)}")
         return HOST_EXE
@@ -237,13 +228,6 @@ def strip_symbols(bundle: Path) -> None:
 
 
 # ---------------------------------------------------------------------------- the extension
-
-
-def extension_present() -> bool:
-    ext = REPO / "extension"
-    return (ext / "src").is_dir() and all(
-        (ext / f"manifest.{name}.json").is_file() for name in ("base", *FAMILIES)
-    )
 
 
 def version() -> str:
@@ -302,10 +286,8 @@ def cmd_build(args: list[str]) -> int:
     check_python()
     started = time.monotonic()
     python = ensure_venv(VENV, [runtime_requirements()], [PYINSTALLER])
-    if not host_present():
-        raise BuildError("host/ has no __main__.py yet: nothing to bundle")
     exe = build_host(python, force="--force" in args)
-    zips = build_extensions() if extension_present() else {}
+    zips = build_extensions()
     say("registering the native host with your browsers")
     install_ok = run([exe, "--install"]) == 0
     sample_ok = read_sample(python, exe)
@@ -317,13 +299,9 @@ def read_sample(python: Path, exe: Path, sample: Path | None = None) -> bool:
     """Write a synthetic captcha with training/synth.py and read it with the bundled host."""
     sample = sample or DIST / "sample-ais6.png"
     # The venv has numpy and pillow, all that training/synth.py needs (not TensorFlow).
-    code = (
-        "import sys, pathlib, numpy; from training import synth; "
-        "rgb, text = synth.generate('ais6', numpy.random.default_rng(int(sys.argv[2]))); "
-        "pathlib.Path(sys.argv[1]).write_bytes(synth.png_bytes(rgb, 'ais6')); print(text)"
-    )
+    synth = ["-m", "training.synth", "--out", sample, "--kind", "ais6"]
     proc = subprocess.run(
-        [str(python), "-c", code, str(sample), str(time.time_ns() % 10**6)],
+        [str(a) for a in (python, *synth, "--seed", time.time_ns() % 10**6)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -378,17 +356,11 @@ def cmd_test(args: list[str]) -> int:
     if sys.platform.startswith("linux") and sys.version_info[:2] == (3, 11):
         tflite = ensure_venv(VENV_TFLITE, [], TFLITE214)
         env["DECAPTCHA_TFLITE214_PYTHON"] = str(tflite)
-    if host_present():
-        try:
-            build_host(python)
-        except BuildError as e:
-            failures.append(f"host bundle: {e}")
-    else:
-        say("skipping the host bundle: host/__main__.py does not exist yet")
-    if extension_present():
-        build_extensions()
-    else:
-        say("skipping the extension build: extension/src or a manifest is missing")
+    try:
+        build_host(python)
+    except BuildError as e:
+        failures.append(f"host bundle: {e}")
+    build_extensions()
     failures += npm_checks()
     if run([python, "-m", "ruff", "check", "."]) != 0:
         failures.append("ruff check")
@@ -404,9 +376,6 @@ def cmd_test(args: list[str]) -> int:
 def npm_checks() -> list[str]:
     """npm ci, npm test, npm run lint in extension/: a missing npm fails only in CI."""
     ext = REPO / "extension"
-    if not (ext / "package.json").is_file():
-        say("skipping the extension's npm tests: extension/package.json does not exist yet")
-        return []
     npm = shutil.which("npm")
     if npm is None:
         if IN_CI:
@@ -415,7 +384,8 @@ def npm_checks() -> list[str]:
         return []
     failures = []
     # `npm ci` only when the lock file changed: it deletes node_modules first, which is slow
-    # and breaks anyone using the same checkout at that moment.
+    # and breaks anyone using the same checkout at that moment. (A plain hash of the lock,
+    # not fingerprint(): checkouts sharing one node_modules must agree on the stamp.)
     lock = ext / "package-lock.json"
     stamp = ext / "node_modules" / ".decaptcha-stamp"
     want = hashlib.sha256(lock.read_bytes() if lock.is_file() else b"").hexdigest()
@@ -438,10 +408,8 @@ def cmd_bench(args: list[str]) -> int:
         REPO / "bench" / "requirements.txt",
     ]
     python = ensure_venv(VENV, files, [PYINSTALLER])
-    if host_present():
-        build_host(python)
-    if extension_present():
-        build_extensions()
+    build_host(python)
+    build_extensions()
     return run([python, "-m", "bench", *args])
 
 
@@ -449,7 +417,7 @@ def cmd_uninstall(args: list[str]) -> int:
     if HOST_EXE.is_file():
         return run([HOST_EXE, "--uninstall"])
     python = venv_python(VENV)
-    if python.is_file() and host_present():
+    if python.is_file():
         return run([python, "-m", "host", "--uninstall"])
     raise BuildError("nothing to uninstall with: no dist/decaptcha-host and no .venv")
 

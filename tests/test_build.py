@@ -41,15 +41,22 @@ def test_unknown_command_fails() -> None:
     assert out.returncode == 2
 
 
-def test_venv_digest_changes_with_requirements(tmp_path: Path, monkeypatch) -> None:
+def test_fingerprint_changes_with_its_inputs(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(build, "REPO", tmp_path)
     req = tmp_path / "requirements.txt"
     req.write_text("numpy==2.4.6\n")
-    first = build.digest([req], ["pyinstaller"])
-    assert build.digest([req], ["pyinstaller"]) == first
+    first = build.fingerprint([req], ["pyinstaller"])
+    assert build.fingerprint([req], ["pyinstaller"]) == first
     req.write_text("numpy==2.4.5\n")
-    assert build.digest([req], ["pyinstaller"]) != first
-    assert build.digest([req], ["other"]) != build.digest([req], ["pyinstaller"])
+    assert build.fingerprint([req], ["pyinstaller"]) != first
+    assert build.fingerprint([req], ["other"]) != build.fingerprint([req], ["pyinstaller"])
+    assert build.fingerprint([req], salt="3.11") != build.fingerprint([req], salt="3.12")
+    # A folder: every file under it, by name and content.
+    (tmp_path / "src" / "sub").mkdir(parents=True)
+    (tmp_path / "src" / "sub" / "a.py").write_text("a")
+    folder = build.fingerprint([tmp_path / "src"])
+    (tmp_path / "src" / "sub" / "a.py").rename(tmp_path / "src" / "sub" / "b.py")
+    assert build.fingerprint([tmp_path / "src"]) != folder
 
 
 def make_extension(root: Path) -> None:
@@ -71,7 +78,6 @@ def test_extension_packages(tmp_path: Path, monkeypatch) -> None:
     make_extension(tmp_path)
     monkeypatch.setattr(build, "REPO", tmp_path)
     monkeypatch.setattr(build, "DIST", tmp_path / "dist")
-    assert build.extension_present()
     zips = build.build_extensions()
     assert set(zips) == {"chromium", "firefox"}
     for family, archive in zips.items():
