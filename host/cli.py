@@ -80,6 +80,12 @@ def parser() -> argparse.ArgumentParser:
     what.add_argument("--install", action="store_true", help="register with your browsers")
     what.add_argument("--uninstall", action="store_true", help="remove every registration")
     what.add_argument("--status", action="store_true", help="show registrations and models")
+    what.add_argument(
+        "--write-system-manifests",
+        metavar="ROOT",
+        type=Path,
+        help="packagers: write every browser's system-wide manifest under ROOT (needs --exe)",
+    )
     what.add_argument("--version", action="version", version=f"%(prog)s {host.__version__}")
     p.add_argument("--json", action="store_true", help="--test/--bench: JSON lines")
     p.add_argument("--method", choices=("auto", "ctc", "seg"), default="auto")
@@ -99,6 +105,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="--install: also allow this extension id (repeatable)",
     )
+    p.add_argument(
+        "--exe",
+        type=Path,
+        metavar="PATH",
+        help="--write-system-manifests: the host's absolute path once installed",
+    )
     p.add_argument("--home", type=Path, help=argparse.SUPPRESS)  # install into another home
     return p
 
@@ -113,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_test(args.test, args.method, args.kind, args.json)
     if args.bench:
         return cmd_bench(args.bench, args.split, args.json)
+    if args.write_system_manifests:
+        return cmd_write_system_manifests(args.write_system_manifests, args.exe)
     target = registry.Target.current(args.home.resolve() if args.home else None)
     if args.install:
         return cmd_install(target, args.browser, args.extension_id)
@@ -216,6 +230,21 @@ def cmd_install(target: registry.Target, browsers: list[str], extension_ids: lis
         return 1
     for line in lines:
         print(line)
+    return 0
+
+
+def cmd_write_system_manifests(root: Path, exe: Path | None) -> int:
+    """For the .deb: the system-wide manifests under `root`, one path printed per file."""
+    if exe is None:
+        print("error: --write-system-manifests needs --exe PATH", file=sys.stderr)
+        return 2
+    try:
+        written = registry.write_system_manifests(root, exe)
+    except (registry.InstallError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
     return 0
 
 

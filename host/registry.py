@@ -47,6 +47,7 @@ class Browser:
     mac: str  # under ~/Library/Application Support
     windows_data: str  # profile root under %LOCALAPPDATA% (Firefox: %APPDATA%), to detect it
     windows_key: str  # HKCU key whose NativeMessagingHosts\<name> default value is the manifest
+    linux_system: str  # the system-wide manifest folder on Linux (what a package installs)
 
 
 BROWSERS: dict[str, Browser] = {
@@ -55,28 +56,33 @@ BROWSERS: dict[str, Browser] = {
         Browser(
             "chrome", "Google Chrome", CHROMIUM, "google-chrome", "Google/Chrome",
             "Google/Chrome/User Data", r"Software\Google\Chrome",
+            "/etc/opt/chrome/native-messaging-hosts",
         ),
         Browser(
             "chromium", "Chromium", CHROMIUM, "chromium", "Chromium",
             "Chromium/User Data", r"Software\Chromium",
+            "/etc/chromium/native-messaging-hosts",
         ),
         Browser(
             "edge", "Microsoft Edge", CHROMIUM, "microsoft-edge", "Microsoft Edge",
             "Microsoft/Edge/User Data", r"Software\Microsoft\Edge",
+            "/etc/opt/edge/native-messaging-hosts",
         ),
         # Brave and Vivaldi read Chrome's key on Windows (they have none of their own).
         Browser(
             "brave", "Brave", CHROMIUM, "BraveSoftware/Brave-Browser",
             "BraveSoftware/Brave-Browser", "BraveSoftware/Brave-Browser/User Data",
-            r"Software\Google\Chrome",
+            r"Software\Google\Chrome", "/etc/opt/brave.com/brave/native-messaging-hosts",
         ),
         Browser(
             "vivaldi", "Vivaldi", CHROMIUM, "vivaldi", "Vivaldi",
             "Vivaldi/User Data", r"Software\Google\Chrome",
+            "/etc/opt/vivaldi/native-messaging-hosts",
         ),
         Browser(
             "firefox", "Firefox", FIREFOX, ".mozilla", "Firefox",
             "Mozilla/Firefox", r"Software\Mozilla",
+            "/usr/lib/mozilla/native-messaging-hosts",
         ),
     )
 }  # fmt: skip
@@ -269,6 +275,33 @@ def launcher(target: Target, python: Path, source_root: Path) -> tuple[Path, str
         f'cd {shlex.quote(str(source_root))} && exec {shlex.quote(str(python))} -m host "$@"\n'
     )
     return folder / "decaptcha-host.sh", text
+
+
+# -- system-wide (Linux packages) ----------------------------------------------------------
+
+
+def system_manifest_path(root: Path, browser: Browser) -> Path:
+    """Where a package puts `browser`'s system-wide manifest, under `root` (/ when installed)."""
+    return root / browser.linux_system.lstrip("/") / f"{ids.HOST_NAME}.json"
+
+
+def write_system_manifests(root: Path, executable: Path) -> list[Path]:
+    """Every browser's system-wide manifest under `root`, pointing at `executable` (the path
+    once installed, so it need not exist yet): the .deb's payload. World-readable, as every
+    user's browser must read them. Returns the files written."""
+    if not executable.is_absolute():
+        raise InstallError(f"host path {executable} is not absolute")
+    by_family = family_ids(())
+    written = []
+    for browser in BROWSERS.values():
+        path = system_manifest_path(root, browser)
+        if path in written:  # two browsers sharing a folder
+            continue
+        path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        body = manifest(browser.family, executable, by_family[browser.family])
+        _write_private(path, json.dumps(body, indent=2) + "\n", mode=0o644)
+        written.append(path)
+    return written
 
 
 # -- the install record ---------------------------------------------------------------------

@@ -324,3 +324,39 @@ def test_every_browser_has_a_layout_on_every_os(tmp_path: Path) -> None:
         else:
             assert len(paths) == len(BROWSERS)
         assert all(p.name == NAME and p.is_absolute() for p in paths)
+
+
+# -- system-wide manifests (the .deb) ---------------------------------------------------------
+
+
+def test_write_system_manifests_for_the_package(tmp_path: Path) -> None:
+    exe = "/usr/lib/nthu-ais-decaptcha/decaptcha-host"
+    out = host_cli(tmp_path / "home", "--write-system-manifests", str(tmp_path / "root"),
+                   "--exe", exe)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    root = tmp_path / "root"
+    expected = {
+        root / "etc/opt/chrome/native-messaging-hosts" / NAME: "allowed_origins",
+        root / "etc/chromium/native-messaging-hosts" / NAME: "allowed_origins",
+        root / "etc/opt/edge/native-messaging-hosts" / NAME: "allowed_origins",
+        root / "etc/opt/brave.com/brave/native-messaging-hosts" / NAME: "allowed_origins",
+        root / "etc/opt/vivaldi/native-messaging-hosts" / NAME: "allowed_origins",
+        root / "usr/lib/mozilla/native-messaging-hosts" / NAME: "allowed_extensions",
+    }
+    assert sorted(out.stdout.split()) == sorted(str(p) for p in expected)
+    for path, listed in expected.items():
+        family = registry.CHROMIUM if listed == "allowed_origins" else registry.FIREFOX
+        body = json.loads(path.read_text())
+        assert body == registry.manifest(family, Path(exe), registry.family_ids(())[family])
+        assert body["path"] == exe and body[listed]
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644  # every user's browser reads it
+    assert not (tmp_path / "home").exists()  # nothing per-user
+
+
+def test_write_system_manifests_needs_an_absolute_exe(tmp_path: Path) -> None:
+    no_exe = host_cli(tmp_path, "--write-system-manifests", str(tmp_path / "root"))
+    relative = host_cli(tmp_path, "--write-system-manifests", str(tmp_path / "root"),
+                        "--exe", "decaptcha-host")  # fmt: skip
+    assert no_exe.returncode == 2 and "--exe" in no_exe.stderr
+    assert relative.returncode == 1 and "not absolute" in relative.stderr
+    assert not (tmp_path / "root").exists()
