@@ -5,6 +5,7 @@
                                  read a sample captcha, print what to do next
     python build.py test [ARGS]  the whole test suite (extra ARGS go to pytest)
     python build.py bench [ARGS] the benchmarks (docs/BENCHMARKS.md)
+    python build.py release      the release files for this platform in dist/release/
     python build.py uninstall    unregister the host from every browser
     python build.py clean        remove dist/, build/ and the virtual environments
 
@@ -189,6 +190,14 @@ def build_host(python: Path, force: bool = False) -> Path:
             args += ["--add-data", f"{f}{os.pathsep}models"]
     for module in BUNDLE_EXCLUDES:
         args += ["--exclude-module", module]
+    if IS_WINDOWS:
+        # Version information in the exe (Properties > Details; antivirus reputation looks
+        # at it too) and the extension's icon (PyInstaller converts the PNG with Pillow).
+        version_file = spec_dir / "version-info.txt"
+        spec_dir.mkdir(parents=True, exist_ok=True)
+        version_file.write_text(windows_version_info(version()), encoding="utf-8")
+        args += ["--version-file", version_file]
+        args += ["--icon", REPO / "extension" / "src" / "icons" / "icon-128.png"]
     # Rebuild only when the sources, the models, the requirements or these options changed.
     stamp = WORK / "host.stamp"
     inputs = [REPO / "host", REPO / "models", runtime_requirements()]
@@ -206,6 +215,27 @@ def build_host(python: Path, force: bool = False) -> Path:
     strip_symbols(HOST_DIR)
     stamp.write_text(want)
     return HOST_EXE
+
+
+def windows_version_info(text: str) -> str:
+    """PyInstaller's --version-file for the host exe (a VSVersionInfo literal)."""
+    numbers = tuple([int(n) for n in re.findall(r"\d+", text)[:3]] + [0])
+    strings = {
+        "CompanyName": "NTHU AIS Decaptcha",
+        "FileDescription": "NTHU AIS Decaptcha native host",
+        "FileVersion": text,
+        "InternalName": BUNDLE_NAME,
+        "OriginalFilename": BUNDLE_NAME + ".exe",
+        "ProductName": "NTHU AIS Decaptcha",
+        "ProductVersion": text,
+    }
+    table = ", ".join(f"StringStruct({k!r}, {v!r})" for k, v in strings.items())
+    return (
+        f"VSVersionInfo(ffi=FixedFileInfo(filevers={numbers}, prodvers={numbers}, mask=0x3f, "
+        "flags=0x0, OS=0x40004, fileType=0x1, subtype=0x0, date=(0, 0)), "
+        f"kids=[StringFileInfo([StringTable('040904B0', [{table}])]), "
+        "VarFileInfo([VarStruct('Translation', [1033, 1200])])])\n"
+    )
 
 
 def strip_symbols(bundle: Path) -> None:
@@ -267,16 +297,221 @@ def build_extensions() -> dict[str, Path]:
         shutil.copytree(ext / "src", out, ignore=shutil.ignore_patterns(".*", "*.test.js"))
         write_json(out / "manifest.json", manifest(family))
         archive = DIST / f"nthu-ais-decaptcha-{family}.zip"
-        # Sorted names and a fixed timestamp, so the same sources give the same zip.
-        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
-            for f in sorted(out.rglob("*")):
-                if f.is_file():
-                    info = zipfile.ZipInfo(f.relative_to(out).as_posix(), (2024, 1, 1, 0, 0, 0))
-                    info.compress_type = zipfile.ZIP_DEFLATED
-                    info.external_attr = 0o644 << 16
-                    z.writestr(info, f.read_bytes())
+        write_zip(out, archive)
         zips[family] = archive
     return zips
+
+
+# Every archive's timestamp, so the same inputs give the same bytes.
+FIXED_TIME = (2024, 1, 1, 0, 0, 0)
+
+
+def write_zip(
+    folder: Path, archive: Path, prefix: str = "", replace: dict[str, bytes] | None = None
+) -> Path:
+    """Zip `folder` reproducibly (sorted names, fixed timestamps, Unix modes and symlinks kept),
+    names under `prefix`; `replace` gives other bytes for some relative names."""
+    replace = replace or {}
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as z:
+        for f in sorted(folder.rglob("*")):
+            name = f.relative_to(folder).as_posix()
+            if f.is_dir() and not f.is_symlink():
+                continue
+            info = zipfile.ZipInfo(prefix + name, FIXED_TIME)
+            info.create_system = 3  # Unix: extractors honour the modes below
+            info.compress_type = zipfile.ZIP_DEFLATED
+            if f.is_symlink():
+                info.external_attr = 0o120755 << 16
+                z.writestr(info, str(f.readlink()))
+                continue
+            executable = f.stat().st_mode & 0o111 and name not in replace
+            info.external_attr = (0o100755 if executable else 0o100644) << 16
+            z.writestr(info, replace.get(name, f.read_bytes()))
+    return archive
+
+
+# ---------------------------------------------------------------------------- release
+
+RELEASE = DIST / "release"
+PACKAGING = REPO / "packaging"
+PACKAGE = "nthu-ais-decaptcha"  # file names of the release, the .deb's name
+DEB_PREFIX = f"/usr/lib/{PACKAGE}"  # where the .deb puts the bundle
+# What a student double-clicks or types, per system, for packaging/INSTALL.txt.
+FIRST_STEP = {
+    "windows": (
+        "   雙擊 decaptcha-host.exe,照畫面指示按 Enter。若出現「Windows 已保護您的電腦」,\n"
+        "   按「其他資訊」→「仍要執行」。",
+        '   Double-click decaptcha-host.exe and press Enter when asked. If "Windows protected\n'
+        '   your PC" appears, click More info, then Run anyway.',
+    ),
+    "macos": (
+        "   在 Install.command 上按右鍵 →「打開」(第一次),照畫面指示按 Enter。",
+        "   Right-click Install.command > Open (the first time) and press Enter when asked.",
+    ),
+    "linux": (
+        "   在終端機執行 ./decaptcha-host,照畫面指示按 Enter\n"
+        "   (或 ./decaptcha-host --install --yes)。",
+        "   In a terminal, run ./decaptcha-host and press Enter when asked\n"
+        "   (or ./decaptcha-host --install --yes).",
+    ),
+}
+
+
+def release_platform() -> str:
+    """windows-x64, macos-arm64, linux-x86_64 or linux-aarch64 (check_python() refuses others)."""
+    machine = platform.machine().lower()
+    if IS_WINDOWS:
+        return "windows-x64"
+    if sys.platform == "darwin":
+        return "macos-arm64"
+    return "linux-" + {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+
+
+def install_text(system: str, text_version: str) -> str:
+    template = (PACKAGING / "INSTALL.txt").read_text(encoding="utf-8")
+    zh, en = FIRST_STEP[system]
+    text = template.format(version=text_version, run_zh=zh, run_en=en)
+    return text.replace("\n", "\r\n") if system == "windows" else text
+
+
+def host_archive(bundle: Path, out: Path, plat: str) -> Path:
+    """The one-folder bundle plus INSTALL.txt (and Install.command on macOS), in one folder
+    named like the archive: a .zip on Windows and macOS, a .tar.gz on Linux."""
+    import gzip
+    import io
+    import tarfile
+
+    system = plat.split("-")[0]
+    top = f"{PACKAGE}-host-{version()}-{plat}"
+    extra = {"INSTALL.txt": install_text(system, version()).encode()}
+    if system == "macos":
+        extra["Install.command"] = (PACKAGING / "Install.command").read_bytes()
+    if system != "linux":
+        staged = out / "staging" / top
+        shutil.copytree(bundle, staged, symlinks=True)
+        for name, data in extra.items():
+            (staged / name).write_bytes(data)
+            (staged / name).chmod(0o755 if name.endswith(".command") else 0o644)
+        archive = write_zip(staged, out / f"{top}.zip", prefix=top + "/")
+        shutil.rmtree(out / "staging")
+        return archive
+
+    def normalize(info: tarfile.TarInfo) -> tarfile.TarInfo:
+        info.uid = info.gid = 0
+        info.uname = info.gname = "root"
+        info.mtime = 1704067200  # FIXED_TIME
+        if not info.issym():
+            info.mode = 0o755 if info.isdir() or info.mode & 0o111 else 0o644
+        return info
+
+    archive = out / f"{top}.tar.gz"
+    with (
+        archive.open("wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        tar.add(bundle, arcname=top, recursive=False, filter=normalize)
+        names = sorted([*bundle.rglob("*"), *(bundle / n for n in extra)])
+        for path in names:
+            arcname = f"{top}/{path.relative_to(bundle).as_posix()}"
+            if path.name in extra and path.parent == bundle:
+                info = normalize(tarfile.TarInfo(arcname))
+                info.size, info.mode = len(extra[path.name]), 0o644
+                tar.addfile(info, io.BytesIO(extra[path.name]))
+            else:
+                tar.add(path, arcname=arcname, recursive=False, filter=normalize)
+    return archive
+
+
+def debian_arch() -> str:
+    return {"x86_64": "amd64", "aarch64": "arm64"}[release_platform().split("-", 1)[1]]
+
+
+def build_deb(bundle: Path, out: Path) -> Path:
+    """nthu-ais-decaptcha_<version>_<arch>.deb with dpkg-deb only: the bundle in DEB_PREFIX
+    and the system-wide host manifests every supported browser reads (written by the bundle's
+    own --write-system-manifests). Nothing is a conffile, so removing the package removes it all.
+    """
+    dpkg_deb = shutil.which("dpkg-deb")
+    if dpkg_deb is None:
+        raise BuildError("the .deb needs dpkg-deb (Debian/Ubuntu: it is in the dpkg package)")
+    root = out / "deb-root"
+    shutil.rmtree(root, ignore_errors=True)
+    target = root / DEB_PREFIX.lstrip("/")
+    shutil.copytree(bundle, target, symlinks=True)
+    exe = f"{DEB_PREFIX}/{BUNDLE_NAME}"
+    written = subprocess.run(
+        [str(bundle / BUNDLE_NAME), "--write-system-manifests", str(root), "--exe", exe],
+        capture_output=True,
+        text=True,
+    )
+    if written.returncode != 0:
+        raise BuildError(f"--write-system-manifests failed: {written.stderr.strip()}")
+    manifests = [Path(line) for line in written.stdout.split() if line.endswith(".json")]
+    if not manifests or not all(root in p.parents and p.is_file() for p in manifests):
+        raise BuildError(f"--write-system-manifests wrote {manifests}, not under {root}")
+    for path in [root, *root.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(0o755 if path.is_dir() or path.stat().st_mode & 0o111 else 0o644)
+    control = (
+        (PACKAGING / "control")
+        .read_text(encoding="utf-8")
+        .format(version=version(), arch=debian_arch(), installed_kib=-(-tree_size(root) // 1024))
+    )
+    (root / "DEBIAN").mkdir()
+    (root / "DEBIAN" / "control").write_text(control, encoding="utf-8")
+    deb = out / f"{PACKAGE}_{version()}_{debian_arch()}.deb"
+    check([dpkg_deb, "--root-owner-group", "-Zxz", "--build", root, deb])
+    shutil.rmtree(root)
+    return deb
+
+
+def web_ext(*args: str | Path) -> list[str | Path]:
+    """web-ext from extension/node_modules, through node (no .cmd shim on Windows)."""
+    node = shutil.which("node")
+    script = REPO / "extension" / "node_modules" / "web-ext" / "bin" / "web-ext.js"
+    if node is None or not script.is_file():
+        raise BuildError("the Firefox package needs node and web-ext (npm ci in extension/)")
+    return [node, script, *args]
+
+
+def extension_packages(out: Path) -> list[Path]:
+    """The Chromium zip (fixed key: our id, for Load unpacked), the store zip (no key: the
+    stores assign the id) and the Firefox xpi (web-ext build, for AMO signing)."""
+    v = version()
+    chromium = write_zip(DIST / "chromium", out / f"{PACKAGE}-chromium-{v}.zip")
+    store = {k: val for k, val in manifest("chromium").items() if k != "key"}
+    body = (json.dumps(store, indent=2, ensure_ascii=False) + "\n").encode()
+    store_zip = write_zip(
+        DIST / "chromium",
+        out / f"{PACKAGE}-chromium-store-{v}.zip",
+        replace={"manifest.json": body},
+    )
+    xpi = out / f"{PACKAGE}-firefox-{v}.xpi"
+    env = dict(os.environ, NO_UPDATE_NOTIFIER="1")
+    cmd = web_ext("build", "--source-dir", DIST / "firefox", "--artifacts-dir", out)
+    check([*cmd, "--filename", xpi.name, "--overwrite-dest"], env=env)
+    return [chromium, store_zip, xpi]
+
+
+def sha256sums(out: Path, files: list[Path]) -> Path:
+    """SHA256SUMS in `sha256sum -c` format (binary mode marker, names relative to `out`)."""
+    lines = [f"{hashlib.sha256(f.read_bytes()).hexdigest()} *{f.name}\n" for f in sorted(files)]
+    sums = out / "SHA256SUMS"
+    sums.write_text("".join(lines), encoding="utf-8", newline="\n")
+    return sums
+
+
+def make_release(bundle: Path, out: Path) -> list[Path]:
+    """Every release file for this platform, from a built bundle and dist/<family>/."""
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    plat = release_platform()
+    files = [host_archive(bundle, out, plat)]
+    if plat.startswith("linux"):
+        files.append(build_deb(bundle, out))
+    files += extension_packages(out)
+    return [*files, sha256sums(out, files)]
 
 
 # ---------------------------------------------------------------------------- commands
@@ -382,22 +617,32 @@ def npm_checks() -> list[str]:
             return ["npm is not installed (required in CI)"]
         say("SKIPPING the extension's unit tests and lint: npm is not installed")
         return []
-    failures = []
+    failures = npm_install()
+    if failures:
+        return failures
+    for script in (["test"], ["run", "lint"]):
+        if run([npm, *script], cwd=ext) != 0:
+            failures.append("npm " + " ".join(script))
+    return failures
+
+
+def npm_install() -> list[str]:
+    """extension/node_modules from the lock file; returns what failed (nothing: [])."""
+    ext = REPO / "extension"
+    npm = shutil.which("npm")
+    if npm is None:
+        return ["npm is not installed"]
     # `npm ci` only when the lock file changed: it deletes node_modules first, which is slow
     # and breaks anyone using the same checkout at that moment. (A plain hash of the lock,
     # not fingerprint(): checkouts sharing one node_modules must agree on the stamp.)
     lock = ext / "package-lock.json"
     stamp = ext / "node_modules" / ".decaptcha-stamp"
-    want = hashlib.sha256(lock.read_bytes() if lock.is_file() else b"").hexdigest()
+    want = hashlib.sha256(lock.read_bytes()).hexdigest()
     if not (stamp.is_file() and stamp.read_text() == want):
-        install = ["ci"] if lock.is_file() else ["install"]
-        if run([npm, *install, "--no-audit", "--no-fund", "--loglevel=error"], cwd=ext) != 0:
-            return ["npm " + install[0]]
+        if run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=ext) != 0:
+            return ["npm ci"]
         stamp.write_text(want)
-    for script in (["test"], ["run", "lint"]):
-        if run([npm, *script], cwd=ext) != 0:
-            failures.append("npm " + " ".join(script))
-    return failures
+    return []
 
 
 def cmd_bench(args: list[str]) -> int:
@@ -411,6 +656,21 @@ def cmd_bench(args: list[str]) -> int:
     build_host(python)
     build_extensions()
     return run([python, "-m", "bench", *args])
+
+
+def cmd_release(args: list[str]) -> int:
+    check_python()
+    python = ensure_venv(VENV, [runtime_requirements()], [PYINSTALLER])
+    build_host(python, force="--force" in args)
+    build_extensions()
+    failed = npm_install()
+    if failed:
+        raise BuildError(f"{failed[0]} (in extension/): the Firefox package needs web-ext")
+    files = make_release(HOST_DIR, RELEASE)
+    print(f"\nRelease {version()} for {release_platform()} in {RELEASE}:")
+    for f in files:
+        print(f"  {f.name:<56} {mb(f.stat().st_size):>9}")
+    return 0
 
 
 def cmd_uninstall(args: list[str]) -> int:
@@ -434,6 +694,7 @@ COMMANDS = {
     "build": cmd_build,
     "test": cmd_test,
     "bench": cmd_bench,
+    "release": cmd_release,
     "uninstall": cmd_uninstall,
     "clean": cmd_clean,
 }

@@ -180,3 +180,23 @@ def test_bundled_host_reads_the_build_sample(bundle: Path, tmp_path: Path) -> No
     need(python.is_file(), "no .venv: run `python build.py`")
     assert build.read_sample(python, build.HOST_EXE, tmp_path / "sample.png")
     assert (tmp_path / "sample.png").stat().st_size > 0
+
+
+def test_windows_version_info_carries_the_version() -> None:
+    # PyInstaller evals this file with its versioninfo classes (pefile, Windows-only, is not
+    # needed to check the literal): record what each would be built from.
+    import host
+
+    def record(kind):
+        return lambda *args, **kwargs: (kind, args, kwargs)
+
+    names = ["VSVersionInfo", "FixedFileInfo", "StringFileInfo", "StringTable"]
+    names += ["StringStruct", "VarFileInfo", "VarStruct"]
+    info = eval(build.windows_version_info(host.__version__), {n: record(n) for n in names})
+    fixed = info[2]["ffi"][2]
+    numbers = (*[int(n) for n in host.__version__.split(".")], 0)
+    assert fixed["filevers"] == fixed["prodvers"] == numbers
+    table = info[2]["kids"][0][1][0][0]
+    strings = dict(s[1] for s in table[1][1])
+    assert strings["FileVersion"] == strings["ProductVersion"] == host.__version__
+    assert strings["OriginalFilename"] == "decaptcha-host.exe"
