@@ -523,8 +523,10 @@ def cmd_build(args: list[str]) -> int:
     python = ensure_venv(VENV, [runtime_requirements()], [PYINSTALLER])
     exe = build_host(python, force="--force" in args)
     zips = build_extensions()
-    say("registering the native host with your browsers")
-    install_ok = run([exe, "--install"]) == 0
+    # A developer build registers the bundle where it is (students' --install copies it into
+    # their application folder; docs/BUILD.md says why the build does not).
+    say("registering the native host (this bundle, in place) with your browsers")
+    install_ok = run([exe, "--install", "--in-place"]) == 0
     sample_ok = read_sample(python, exe)
     summary(zips, install_ok, sample_ok, time.monotonic() - started)
     return 0 if install_ok and sample_ok else 1
@@ -565,7 +567,8 @@ def summary(zips: dict[str, Path], install_ok: bool, sample_ok: bool, seconds: f
         print("  host registered: yes")
     else:
         print("  host registered: NO (see above). Start your browser once, then run")
-        print(f"    {HOST_EXE} --install [--browser chrome|chromium|edge|brave|vivaldi|firefox]")
+        browsers = "chrome|chromium|edge|brave|vivaldi|firefox"
+        print(f"    {HOST_EXE} --install --in-place [--browser {browsers}]")
     print(f"  sample captcha read correctly: {'yes' if sample_ok else 'NO (see above)'}")
     print()
     print("Next step, per browser (README.md has the details):")
