@@ -200,6 +200,15 @@ def test_host_archive_is_the_bundle_in_one_folder(release: Path) -> None:
     assert VERSION in install
 
 
+def test_host_archive_runs_and_names_no_local_path(release: Path, tmp_path: Path) -> None:
+    top = extract(host_tarball(release), tmp_path)
+    exe = top / build.BUNDLE_NAME
+    out = subprocess.run([str(exe), "--version"], capture_output=True, text=True)
+    assert out.returncode == 0 and out.stdout.split() == [build.BUNDLE_NAME, VERSION], out
+    here = str(REPO).encode()
+    assert [p for p in top.rglob("*") if p.is_file() and here in p.read_bytes()] == []
+
+
 def test_deb_holds_the_bundle_and_every_system_manifest(release: Path) -> None:
     listing = subprocess.run(
         ["dpkg-deb", "--contents", str(deb(release))], capture_output=True, text=True, check=True
