@@ -200,3 +200,36 @@ def test_windows_version_info_carries_the_version() -> None:
     strings = dict(s[1] for s in table[1][1])
     assert strings["FileVersion"] == strings["ProductVersion"] == host.__version__
     assert strings["OriginalFilename"] == "decaptcha-host.exe"
+
+
+@pytest.mark.parametrize("plat", ["macos-arm64", "windows-x64"])
+def test_host_zip_for_macos_and_windows(plat: str, tmp_path: Path) -> None:
+    # The zips are built only on their own runners: check their layout here on a small
+    # stand-in bundle (a program, a library, a symlink as PyInstaller makes on macOS).
+    bundle = tmp_path / "bundle"
+    (bundle / "_internal").mkdir(parents=True)
+    (bundle / "decaptcha-host").write_bytes(b"program")
+    (bundle / "decaptcha-host").chmod(0o755)
+    (bundle / "_internal" / "lib.dylib").write_bytes(b"library")
+    (bundle / "_internal" / "link.dylib").symlink_to("lib.dylib")
+    out = tmp_path / "out"
+    out.mkdir()
+    archive = build.host_archive(bundle, out, plat)
+    top = f"nthu-ais-decaptcha-host-{build.version()}-{plat}"
+    assert archive.name == top + ".zip" and sorted(p.name for p in out.iterdir()) == [archive.name]
+    with zipfile.ZipFile(archive) as z:
+        modes = {i.filename: i.external_attr >> 16 for i in z.infolist()}
+        install = z.read(f"{top}/INSTALL.txt").decode()
+        link = z.read(f"{top}/_internal/link.dylib")
+    assert modes[f"{top}/decaptcha-host"] == 0o100755
+    assert modes[f"{top}/_internal/lib.dylib"] == 0o100644
+    assert modes[f"{top}/_internal/link.dylib"] >> 12 == 0o12 and link == b"lib.dylib"
+    if plat.startswith("macos"):
+        assert modes[f"{top}/Install.command"] == 0o100755
+        assert "Install.command" in install
+        sh = shutil.which("sh")
+        need(sh is not None, "sh")
+        assert subprocess.run([sh, "-n", str(build.PACKAGING / "Install.command")]).returncode == 0
+    else:
+        assert f"{top}/Install.command" not in modes
+        assert "decaptcha-host.exe" in install and "\r\n" in install and "\n\n" not in install
