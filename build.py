@@ -15,6 +15,7 @@ Everything else goes into virtual environments that this script makes and keeps 
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import os
@@ -399,7 +400,7 @@ def host_archive(bundle: Path, out: Path, plat: str) -> Path:
     def normalize(info: tarfile.TarInfo) -> tarfile.TarInfo:
         info.uid = info.gid = 0
         info.uname = info.gname = "root"
-        info.mtime = 1704067200  # FIXED_TIME
+        info.mtime = int(datetime.datetime(*FIXED_TIME, tzinfo=datetime.UTC).timestamp())
         if not info.issym():
             info.mode = 0o755 if info.isdir() or info.mode & 0o111 else 0o644
         return info
