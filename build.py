@@ -202,7 +202,7 @@ def build_host(python: Path, force: bool = False) -> Path:
     # Rebuild only when the sources, the models, the requirements or these options changed.
     stamp = WORK / "host.stamp"
     inputs = [REPO / "host", REPO / "models", runtime_requirements()]
-    want = fingerprint(inputs, [repr(args)])
+    want = fingerprint(inputs, [repr(args), POSTPROCESS])
     if not force and HOST_EXE.is_file() and stamp.is_file() and stamp.read_text() == want:
         say(f"host bundle up to date: {HOST_DIR.relative_to(REPO)}")
         return HOST_EXE
@@ -239,23 +239,44 @@ def windows_version_info(text: str) -> str:
     )
 
 
+# What strip_symbols() does to the bundle, for the stamp: change it when that changes.
+POSTPROCESS = "strip --strip-unneeded; absolute RUNPATHs removed"
+
+
 def strip_symbols(bundle: Path) -> None:
-    """Drop symbols the loader does not need from the bundle's shared libraries.
+    """Drop symbols the loader does not need from the bundle's shared libraries, and the
+    RUNPATHs naming the build machine's Python (its lib-dynload modules carry e.g.
+    /root/.pyenv/versions/3.11.7/lib: a local path, and useless inside the bundle).
 
     Not PyInstaller's --strip: that also strips the libraries auditwheel vendored into
     `*.libs` folders, and the stripped OpenBLAS no longer loads
-    ("ELF load command address/offset not page-aligned").
+    ("ELF load command address/offset not page-aligned"). Those are left alone here too;
+    their RUNPATHs are $ORIGIN-relative.
     """
-    strip = shutil.which("strip")
+    strip, patchelf = shutil.which("strip"), shutil.which("patchelf")
     # Linux only: on macOS stripping would void the code signatures PyInstaller made (arm64
     # refuses to load such libraries), and Windows has no strip.
     if not sys.platform.startswith("linux") or strip is None:
         return
+    if patchelf is None:
+        say("patchelf not found: the bundle keeps RUNPATHs naming this machine's Python")
+    removed = 0
     for lib in bundle.rglob("*"):
         vendored = any(p.endswith(".libs") for p in lib.parent.parts)
         is_lib = lib.suffix == ".so" or ".so." in lib.name
         if is_lib and not vendored and lib.is_file() and not lib.is_symlink():
             subprocess.run([strip, "--strip-unneeded", str(lib)], capture_output=True)
+            if patchelf is None:
+                continue
+            rpath = subprocess.run([patchelf, "--print-rpath", str(lib)], capture_output=True)
+            entries = rpath.stdout.decode(errors="replace").strip().split(":")
+            if any(e.startswith("/") for e in entries):
+                gone = subprocess.run([patchelf, "--remove-rpath", str(lib)], capture_output=True)
+                if gone.returncode != 0:
+                    raise BuildError(f"patchelf --remove-rpath {lib}: {gone.stderr.decode()}")
+                removed += 1
+    if removed:
+        say(f"removed the build machine's RUNPATH from {removed} libraries")
 
 
 # ---------------------------------------------------------------------------- the extension

@@ -160,6 +160,24 @@ def test_bundle_size_within_target(bundle: Path) -> None:
     assert build.tree_size(bundle) <= 80e6
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="ELF libraries")
+def test_bundle_libraries_name_no_build_machine_path(bundle: Path) -> None:
+    # The lib-dynload modules of the Python that built the bundle carry its lib folder as
+    # RUNPATH; build.py removes every absolute one (nothing shipped names a local path).
+    readelf = shutil.which("readelf")
+    need(readelf is not None, "readelf (binutils)")
+    need(shutil.which("patchelf") is not None, "patchelf, which build.py uses to remove them")
+    absolute = []
+    for lib in bundle.rglob("*.so*"):
+        if lib.is_file() and not lib.is_symlink():
+            dynamic = subprocess.run([readelf, "-d", str(lib)], capture_output=True, text=True)
+            for line in dynamic.stdout.splitlines():
+                if "RUNPATH" in line or "RPATH" in line:
+                    paths = line.split("[", 1)[1].rstrip("]").split(":")
+                    absolute += [(lib.name, p) for p in paths if p.startswith("/")]
+    assert absolute == []
+
+
 def test_build_py_uses_only_the_standard_library() -> None:
     # It must run with a bare Python before any venv exists.
     import ast
