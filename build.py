@@ -474,7 +474,10 @@ def build_deb(bundle: Path, out: Path) -> Path:
         raise BuildError(f"--write-system-manifests wrote {manifests}, not under {root}")
     for path in [root, *root.rglob("*")]:
         if not path.is_symlink():
-            path.chmod(0o755 if path.is_dir() or path.stat().st_mode & 0o111 else 0o644)
+            # Programs and folders 0755, everything else (shared libraries too) 0644.
+            is_lib = path.suffix == ".so" or ".so." in path.name
+            executable = path.stat().st_mode & 0o111 and not is_lib
+            path.chmod(0o755 if path.is_dir() or executable else 0o644)
     control = (
         (PACKAGING / "control")
         .read_text(encoding="utf-8")
