@@ -1,6 +1,6 @@
 """The names and ids that the host, its manifests and the extension must agree on.
 
-A test checks that extension/manifest.*.json match these values.
+Tests check that the built extension manifests (extension/manifest.*.json) match these values.
 """
 
 # Native messaging host name: lowercase letters, digits, '_' and '.' only.

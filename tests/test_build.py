@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -40,15 +41,22 @@ def test_unknown_command_fails() -> None:
     assert out.returncode == 2
 
 
-def test_venv_digest_changes_with_requirements(tmp_path: Path, monkeypatch) -> None:
+def test_fingerprint_changes_with_its_inputs(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setattr(build, "REPO", tmp_path)
     req = tmp_path / "requirements.txt"
     req.write_text("numpy==2.4.6\n")
-    first = build.digest([req], ["pyinstaller"])
-    assert build.digest([req], ["pyinstaller"]) == first
+    first = build.fingerprint([req], ["pyinstaller"])
+    assert build.fingerprint([req], ["pyinstaller"]) == first
     req.write_text("numpy==2.4.5\n")
-    assert build.digest([req], ["pyinstaller"]) != first
-    assert build.digest([req], ["other"]) != build.digest([req], ["pyinstaller"])
+    assert build.fingerprint([req], ["pyinstaller"]) != first
+    assert build.fingerprint([req], ["other"]) != build.fingerprint([req], ["pyinstaller"])
+    assert build.fingerprint([req], salt="3.11") != build.fingerprint([req], salt="3.12")
+    # A folder: every file under it, by name and content.
+    (tmp_path / "src" / "sub").mkdir(parents=True)
+    (tmp_path / "src" / "sub" / "a.py").write_text("a")
+    folder = build.fingerprint([tmp_path / "src"])
+    (tmp_path / "src" / "sub" / "a.py").rename(tmp_path / "src" / "sub" / "b.py")
+    assert build.fingerprint([tmp_path / "src"]) != folder
 
 
 def make_extension(root: Path) -> None:
@@ -57,21 +65,30 @@ def make_extension(root: Path) -> None:
     (src / "popup" / "popup.html").write_text("<p>hi</p>")
     (src / "background.js").write_text("// bg")
     (src / ".DS_Store").write_text("junk")
+    base = {"manifest_version": 3, "name": "base", "icons": {"16": "a.png"}}
+    (root / "extension" / "manifest.base.json").write_text(json.dumps(base))
     for family in build.FAMILIES:
-        manifest = {"manifest_version": 3, "name": family}
-        (root / "extension" / f"manifest.{family}.json").write_text(json.dumps(manifest))
+        overlay = {"name": family, "background": {family: True}}
+        (root / "extension" / f"manifest.{family}.json").write_text(json.dumps(overlay))
+    (root / "host").mkdir()
+    (root / "host" / "__init__.py").write_text('"""Host."""\n\n__version__ = "9.8.7"\n')
 
 
 def test_extension_packages(tmp_path: Path, monkeypatch) -> None:
     make_extension(tmp_path)
     monkeypatch.setattr(build, "REPO", tmp_path)
     monkeypatch.setattr(build, "DIST", tmp_path / "dist")
-    assert build.extension_present()
     zips = build.build_extensions()
     assert set(zips) == {"chromium", "firefox"}
     for family, archive in zips.items():
         folder = tmp_path / "dist" / family
-        assert json.loads((folder / "manifest.json").read_text())["name"] == family
+        assert json.loads((folder / "manifest.json").read_text()) == {
+            "manifest_version": 3,
+            "name": family,  # the overlay wins
+            "icons": {"16": "a.png"},
+            "version": "9.8.7",
+            "background": {family: True},
+        }
         assert (folder / "popup" / "popup.html").is_file()
         assert not (folder / ".DS_Store").exists()
         with zipfile.ZipFile(archive) as z:
@@ -81,6 +98,28 @@ def test_extension_packages(tmp_path: Path, monkeypatch) -> None:
     # Same sources, same bytes: the zips are reproducible.
     first = zips["firefox"].read_bytes()
     assert build.build_extensions()["firefox"].read_bytes() == first
+
+
+def test_built_manifests_carry_the_host_version() -> None:
+    # One version for host, extension and release: host/__init__.py's.
+    import host
+
+    for family in build.FAMILIES:
+        built = build.DIST / family / "manifest.json"
+        need(built.is_file(), f"no {built}: run `python build.py`")
+        assert json.loads(built.read_text())["version"] == host.__version__
+        assert build.manifest(family)["version"] == host.__version__
+
+
+def test_node_merges_the_manifests_as_build_py_does() -> None:
+    # extension/scripts/manifest.js (the extension's tests and lint) and build.manifest().
+    node = shutil.which("node")
+    need(node is not None, "node")
+    script = REPO / "extension" / "scripts" / "manifest.js"
+    for family in build.FAMILIES:
+        out = subprocess.run([node, str(script), family], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        assert json.loads(out.stdout) == build.manifest(family)
 
 
 def test_requirements_pin_every_package() -> None:
@@ -119,6 +158,24 @@ def test_bundle_size_within_target(bundle: Path) -> None:
     # Packaging target from issue 2: a small download for every student. Other platforms
     # print their size in `python build.py`'s summary.
     assert build.tree_size(bundle) <= 80e6
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ELF libraries")
+def test_bundle_libraries_name_no_build_machine_path(bundle: Path) -> None:
+    # The lib-dynload modules of the Python that built the bundle carry its lib folder as
+    # RUNPATH; build.py removes every absolute one (nothing shipped names a local path).
+    readelf = shutil.which("readelf")
+    need(readelf is not None, "readelf (binutils)")
+    need(shutil.which("patchelf") is not None, "patchelf, which build.py uses to remove them")
+    absolute = []
+    for lib in bundle.rglob("*.so*"):
+        if lib.is_file() and not lib.is_symlink():
+            dynamic = subprocess.run([readelf, "-d", str(lib)], capture_output=True, text=True)
+            for line in dynamic.stdout.splitlines():
+                if "RUNPATH" in line or "RPATH" in line:
+                    paths = line.split("[", 1)[1].rstrip("]").split(":")
+                    absolute += [(lib.name, p) for p in paths if p.startswith("/")]
+    assert absolute == []
 
 
 def test_build_py_uses_only_the_standard_library() -> None:
@@ -171,3 +228,56 @@ def test_bundled_host_benches_a_folder_and_its_validation_split(
         for row in rows:
             assert (row["kind"], row["split"], row["images"]) == ("ais6", split, images), row
             assert row["errors"] == {} and 0 <= row["correct"] <= images, row
+
+
+def test_windows_version_info_carries_the_version() -> None:
+    # PyInstaller evals this file with its versioninfo classes (pefile, Windows-only, is not
+    # needed to check the literal): record what each would be built from.
+    import host
+
+    def record(kind):
+        return lambda *args, **kwargs: (kind, args, kwargs)
+
+    names = ["VSVersionInfo", "FixedFileInfo", "StringFileInfo", "StringTable"]
+    names += ["StringStruct", "VarFileInfo", "VarStruct"]
+    info = eval(build.windows_version_info(host.__version__), {n: record(n) for n in names})
+    fixed = info[2]["ffi"][2]
+    numbers = (*[int(n) for n in host.__version__.split(".")], 0)
+    assert fixed["filevers"] == fixed["prodvers"] == numbers
+    table = info[2]["kids"][0][1][0][0]
+    strings = dict(s[1] for s in table[1][1])
+    assert strings["FileVersion"] == strings["ProductVersion"] == host.__version__
+    assert strings["OriginalFilename"] == "decaptcha-host.exe"
+
+
+@pytest.mark.parametrize("plat", ["macos-arm64", "windows-x64"])
+def test_host_zip_for_macos_and_windows(plat: str, tmp_path: Path) -> None:
+    # The zips are built only on their own runners: check their layout here on a small
+    # stand-in bundle (a program, a library, a symlink as PyInstaller makes on macOS).
+    bundle = tmp_path / "bundle"
+    (bundle / "_internal").mkdir(parents=True)
+    (bundle / "decaptcha-host").write_bytes(b"program")
+    (bundle / "decaptcha-host").chmod(0o755)
+    (bundle / "_internal" / "lib.dylib").write_bytes(b"library")
+    (bundle / "_internal" / "link.dylib").symlink_to("lib.dylib")
+    out = tmp_path / "out"
+    out.mkdir()
+    archive = build.host_archive(bundle, out, plat)
+    top = f"nthu-ais-decaptcha-host-{build.version()}-{plat}"
+    assert archive.name == top + ".zip" and sorted(p.name for p in out.iterdir()) == [archive.name]
+    with zipfile.ZipFile(archive) as z:
+        modes = {i.filename: i.external_attr >> 16 for i in z.infolist()}
+        install = z.read(f"{top}/INSTALL.txt").decode()
+        link = z.read(f"{top}/_internal/link.dylib")
+    assert modes[f"{top}/decaptcha-host"] == 0o100755
+    assert modes[f"{top}/_internal/lib.dylib"] == 0o100644
+    assert modes[f"{top}/_internal/link.dylib"] >> 12 == 0o12 and link == b"lib.dylib"
+    if plat.startswith("macos"):
+        assert modes[f"{top}/Install.command"] == 0o100755
+        assert "Install.command" in install
+        sh = shutil.which("sh")
+        need(sh is not None, "sh")
+        assert subprocess.run([sh, "-n", str(build.PACKAGING / "Install.command")]).returncode == 0
+    else:
+        assert f"{top}/Install.command" not in modes
+        assert "decaptcha-host.exe" in install and "\r\n" in install and "\n\n" not in install

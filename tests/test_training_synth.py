@@ -57,3 +57,14 @@ def test_png_mimics_server_format_and_round_trips(kind: str, mode: str) -> None:
     assert image.mode == mode
     assert image.size == (KINDS[kind].width, KINDS[kind].height)
     assert np.array_equal(np.asarray(image.convert("RGB")), rgb)
+
+
+def test_command_line_writes_the_png_it_names(tmp_path) -> None:
+    import contextlib
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert synth.main(["--out", str(tmp_path / "c.png"), "--kind", "ais3", "--seed", "5"]) == 0
+    rgb, text = synth.generate("ais3", np.random.default_rng(5))
+    assert out.getvalue().strip() == text
+    assert (tmp_path / "c.png").read_bytes() == synth.png_bytes(rgb, "ais3")

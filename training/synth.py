@@ -170,3 +170,23 @@ def batch(kind: str, count: int, seed: int) -> tuple[list[np.ndarray], list[str]
         images.append(rgb)
         texts.append(text)
     return images, texts
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m training.synth --out FILE [--kind ais6] [--seed N]`: draw one captcha as a
+    PNG and print its answer (build.py's sample check uses it)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m training.synth", description=main.__doc__)
+    parser.add_argument("--out", type=Path, required=True, help="PNG file to write")
+    parser.add_argument("--kind", choices=sorted(STYLES), default="ais6")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    rgb, text = generate(args.kind, np.random.default_rng(args.seed))
+    args.out.write_bytes(png_bytes(rgb, args.kind))
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,6 +1,6 @@
 // Frames: an AIS page is filled only when every window above it is an AIS page too.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { manifest } from "../scripts/manifest.js";
 import { test } from "node:test";
 
 import { COURSE_URL, dom, ns } from "./helpers.js";
@@ -54,7 +54,6 @@ test("Firefox (no ancestorOrigins): a cross-origin parent throws on location, so
 
 test("the AIS hosts are the manifests' host permissions", () => {
   for (const family of ["chromium", "firefox"]) {
-    const manifest = JSON.parse(readFileSync(new URL(`../manifest.${family}.json`, import.meta.url), "utf8"));
-    assert.deepEqual(manifest.host_permissions, ns.config.AIS_HOSTS.map((h) => `https://${h}/*`));
+    assert.deepEqual(manifest(family).host_permissions, ns.config.AIS_HOSTS.map((h) => `https://${h}/*`));
   }
 });

@@ -4,13 +4,15 @@ import { readFileSync, readdirSync, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { manifest, version } from "../scripts/manifest.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const SRC = join(ROOT, "src");
 const read = (p) => readFileSync(join(ROOT, p), "utf8");
 const json = (p) => JSON.parse(read(p));
-const chromium = json("manifest.chromium.json");
-const firefox = json("manifest.firefox.json");
+// What build.py ships: manifest.base.json plus each family's overlay.
+const chromium = manifest("chromium");
+const firefox = manifest("firefox");
 const AIS_HOSTS = ["https://www.ccxp.nthu.edu.tw/*", "https://ccxp.nthu.edu.tw/*"];
 
 /** host/ids.py is the single source of the ids (read when the repository is around it). */
@@ -52,6 +54,18 @@ test("the two manifests differ only where the browsers do", () => {
   );
   assert.deepEqual(chromium.background, { service_worker: "background/main.js", type: "module" });
   assert.deepEqual(firefox.background, { scripts: ["background/main.js"], type: "module" });
+});
+
+test("the overlays hold only what differs by browser; the version is host/__init__.py's", () => {
+  const base = json("manifest.base.json");
+  assert.equal(base.version, undefined, "the version lives in host/__init__.py only");
+  for (const family of ["chromium", "firefox"]) {
+    const overlay = json(`manifest.${family}.json`);
+    for (const key of Object.keys(overlay)) assert.equal(base[key], undefined, `${family} repeats ${key}`);
+  }
+  assert.match(version(), /^\d+\.\d+\.\d+$/);
+  assert.equal(chromium.version, version());
+  assert.equal(firefox.version, version());
 });
 
 test("ids and the key agree with host/ids.py", (t) => {
