@@ -90,3 +90,12 @@ test("the keyboard shortcut re-solves the current tab's captcha", async () => {
     [9, 7],
   );
 });
+
+test("badge: a page still solving when asked (its reply not there yet) is asked again", async () => {
+  const answers = [{ phase: "solving" }, { phase: "solving" }, { phase: "low-confidence" }];
+  const { ext, send } = await background({ host: hostSpeaking({ protocol: 1, version: "0.2.0" }), page: () => answers.shift() ?? { phase: "low-confidence" } });
+  await send({ type: "decaptcha:solve", image: "x" });
+  for (let i = 0; i < 50 && ext.badge[7] === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(ext.badge[7], "?");
+  assert.equal(ext.sent.filter((s) => s.msg.type === "decaptcha:page-state").length, 3);
+});

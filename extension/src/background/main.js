@@ -89,14 +89,29 @@ function setBadge(tabId, text) {
   action.setTitle({ tabId, title: ext.i18n.getMessage(title) }).catch?.(ignore);
 }
 
-/** After a solve: ask the page (the frame that asked) what it made of the reply. */
+const BADGE_POLLS = 10;
+const BADGE_POLL_MS = 100;
+
+/**
+ * After a solve: ask the page (the frame that asked) what it made of the reply. The reply
+ * may reach the page after this question does (Firefox), so a page still "solving" is asked
+ * again a few times; one that keeps solving (more renderings, a reloaded image) sends another
+ * solve, whose own refresh settles the badge.
+ */
 async function refreshBadge(sender) {
   const tabId = sender.tab?.id;
   if (tabId === undefined) return;
-  const state = await ext.tabs
-    .sendMessage(tabId, { type: MSG.PAGE_STATE }, { frameId: sender.frameId ?? 0 })
-    .catch(() => null);
-  if (state) setBadge(tabId, badgeFor(state, lastHealth));
+  for (let i = 0; i < BADGE_POLLS; i++) {
+    const state = await ext.tabs
+      .sendMessage(tabId, { type: MSG.PAGE_STATE }, { frameId: sender.frameId ?? 0 })
+      .catch(() => null);
+    if (!state) return;
+    if (state.phase !== "solving" || i === BADGE_POLLS - 1) {
+      setBadge(tabId, badgeFor(state, lastHealth));
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, BADGE_POLL_MS));
+  }
 }
 
 // ---------------------------------------------------------------- messages
@@ -117,7 +132,7 @@ async function handle(msg, sender) {
     case MSG.HOST_STATUS: {
       const reply = await host.request({ action: "status" });
       const health = noteHealth(reply);
-      if (usable(health)) healthCheck = Promise.resolve(health);
+      healthCheck = usable(health) ? Promise.resolve(health) : null; // the gate follows what the popup saw
       return { ...reply, transport: host.state };
     }
     case MSG.LAST_TAB:
