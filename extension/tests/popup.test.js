@@ -237,7 +237,7 @@ test("every control is a real, focusable control (keyboard reachable)", () => {
   const css = readFileSync(new URL("../src/popup/popup.css", import.meta.url), "utf8");
   assert.match(css, /:focus-visible\s*\{[^}]*outline:\s*2px/);
   assert.match(css, /button,\s*select,\s*input,[^{]*\{\s*font: inherit;/);
-  assert.match(css, /--font: "Noto Sans TC", "Microsoft JhengHei", "PingFang TC", system-ui, sans-serif;/);
+  assert.match(css, /--font: "Noto Sans TC", "Noto Sans CJK TC", "Microsoft JhengHei", "PingFang TC", system-ui, sans-serif;/);
   assert.match(css, /html body \{\s*font: [^;]*var\(--font\);/, "the font is set on body itself (Chromium sets 75% there)");
 });
 
