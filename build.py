@@ -5,6 +5,8 @@
                                  read a sample captcha, print what to do next
     python build.py test [ARGS]  the whole test suite (extra ARGS go to pytest)
     python build.py bench [ARGS] the benchmarks (docs/BENCHMARKS.md)
+    python build.py screenshots  the popup in every state, both browsers and languages, in
+                                 dist/screenshots/
     python build.py uninstall    unregister the host from every browser
     python build.py clean        remove dist/, build/ and the virtual environments
 
@@ -416,6 +418,15 @@ def cmd_bench(args: list[str]) -> int:
     return run([python, "-m", "bench", *args])
 
 
+def cmd_screenshots(args: list[str]) -> int:
+    check_python()
+    # The test suite's environment (selenium and the replica's needs).
+    files = [runtime_requirements(), REPO / "tests" / "requirements.txt"]
+    python = ensure_venv(VENV, [*files, REPO / "training" / "requirements.txt"], [PYINSTALLER])
+    build_extensions()
+    return run([python, "-m", "tests.e2e.screenshots", *args])
+
+
 def cmd_uninstall(args: list[str]) -> int:
     if HOST_EXE.is_file():
         return run([HOST_EXE, "--uninstall"])
@@ -437,6 +448,7 @@ COMMANDS = {
     "build": cmd_build,
     "test": cmd_test,
     "bench": cmd_bench,
+    "screenshots": cmd_screenshots,
     "uninstall": cmd_uninstall,
     "clean": cmd_clean,
 }

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -112,16 +113,20 @@ class Session:
         self.close_popup()
         url = self.browser.popup_url(self.manifest) + query
         self.popup_tab = self.browser.open_tab(url)
-        WebDriverWait(self.driver, TIMEOUT, 0.1).until(
-            lambda _: (
-                self.js("return document.body.dataset.view") == view
-                and self.js(
-                    "return document.getElementById('host-status').dataset.ok !== undefined"
+        try:
+            WebDriverWait(self.driver, TIMEOUT, 0.1).until(
+                lambda _: (
+                    self.js("return document.body.dataset.view") == view
+                    and self.js("return document.getElementById('host-status').dataset.ok")
                 )
-            ),
-            f"{self.name} {self.lang}: popup never showed {view} "
-            f"(showed {self.js('return document.body.dataset.view')})",
-        )
+            )
+        except TimeoutException:
+            shown = self.js("return document.body.dataset.view")
+            diagnostics = self.js("return document.getElementById('diagnostics-text').textContent")
+            raise AssertionError(
+                f"{self.name} {self.lang}: the popup never showed {view} (showed {shown}; "
+                f"the host was asked {self.requests()[-6:]})\n{diagnostics}"
+            ) from None
         time.sleep(0.3)  # fonts and the image settle (screenshots only; nothing is timed)
         return self.js(MEASURE)
 
@@ -145,7 +150,7 @@ class Session:
 
     def screenshot(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.driver.find_element(By.TAG_NAME, "html").screenshot(str(path))
+        self.driver.find_element(By.TAG_NAME, "body").screenshot(str(path))
 
     def close_popup(self) -> None:
         if self.popup_tab:
