@@ -116,8 +116,8 @@ class Session:
         try:
             WebDriverWait(self.driver, TIMEOUT, 0.1).until(
                 lambda _: (
-                    self.js("return document.body.dataset.view") == view
-                    and self.js("return document.getElementById('host-status').dataset.ok")
+                    self.js("return document.body?.dataset.view") == view
+                    and self.js("return document.getElementById('host-status')?.dataset.ok")
                 )
             )
         except TimeoutException:
