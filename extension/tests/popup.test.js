@@ -267,3 +267,9 @@ test("zh_TW uses full-width punctuation next to Chinese text; both locales have 
     assert.doesNotMatch(message, half, `${key}: ${message}`);
   }
 });
+
+test("page-status keeps the page's phase even while the helper card hides the page", async () => {
+  const p = await openPopup({ status: STATUS_CRASHING, page: PAGES.pageError });
+  assert.equal(p.doc.body.dataset.view, "failing");
+  assert.equal(p.$("page-status").dataset.phase, "error");
+});
