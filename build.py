@@ -6,6 +6,8 @@
     python build.py test [ARGS]  the whole test suite (extra ARGS go to pytest)
     python build.py bench [ARGS] the benchmarks (docs/BENCHMARKS.md)
     python build.py release      the release files for this platform in dist/release/
+    python build.py screenshots  the popup in every state, both browsers and languages, in
+                                 dist/screenshots/
     python build.py uninstall    unregister the host from every browser
     python build.py clean        remove dist/, build/ and the virtual environments
 
@@ -701,6 +703,15 @@ def cmd_release(args: list[str]) -> int:
     return 0
 
 
+def cmd_screenshots(args: list[str]) -> int:
+    check_python()
+    # The test suite's environment (selenium and the replica's needs).
+    files = [runtime_requirements(), REPO / "tests" / "requirements.txt"]
+    python = ensure_venv(VENV, [*files, REPO / "training" / "requirements.txt"], [PYINSTALLER])
+    build_extensions()
+    return run([python, "-m", "tests.e2e.screenshots", *args])
+
+
 def cmd_uninstall(args: list[str]) -> int:
     if HOST_EXE.is_file():
         return run([HOST_EXE, "--uninstall"])
@@ -723,6 +734,7 @@ COMMANDS = {
     "test": cmd_test,
     "bench": cmd_bench,
     "release": cmd_release,
+    "screenshots": cmd_screenshots,
     "uninstall": cmd_uninstall,
     "clean": cmd_clean,
 }

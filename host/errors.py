@@ -25,9 +25,9 @@ class Code(StrEnum):
     INTERNAL = "INTERNAL"
 
 
-# Codes only the extension produces (the host cannot be reached, does not answer in time, or
-# the page's image cannot be captured); never sent by the host.
-EXTENSION_CODES = ("HOST_UNAVAILABLE", "HOST_TIMEOUT", "CAPTURE")
+# Codes only the extension produces (the host cannot be reached, does not answer in time, the
+# page's image cannot be captured, or the host speaks another protocol); never sent by the host.
+EXTENSION_CODES = ("HOST_UNAVAILABLE", "HOST_TIMEOUT", "CAPTURE", "HOST_OUTDATED")
 
 
 class HostError(Exception):

@@ -103,8 +103,9 @@ class Browser:
             pass
 
 
-def chromium(home: Path, extension: Path | None, port: int) -> Browser:
-    """Headless Chromium with the unpacked extension, user data in $HOME/.config/chromium."""
+def chromium(home: Path, extension: Path | None, port: int, lang: str | None = None) -> Browser:
+    """Headless Chromium with the unpacked extension, user data in $HOME/.config/chromium.
+    `lang` ("zh-TW", "en-US"): the UI language (needs chromium-l10n for zh-TW)."""
     from selenium.webdriver.chrome.service import Service
 
     profile = home / ".config" / "chromium"
@@ -127,20 +128,26 @@ def chromium(home: Path, extension: Path | None, port: int) -> Browser:
         "--window-size=1000,800",
     ):
         options.add_argument(flag)
+    env = private_env(home)
+    if lang:
+        options.add_argument(f"--lang={lang}")
+        options.add_experimental_option("prefs", {"intl.accept_languages": lang})
+        env["LANGUAGE"] = lang.replace("-", "_")
     if extension is not None:
         options.add_argument(f"--load-extension={extension}")
         options.add_argument(f"--disable-extensions-except={extension}")
     options.add_experimental_option("excludeSwitches", ["disable-extensions"])
     options.accept_insecure_certs = True
     options.page_load_strategy = "eager"  # driver.get returns before the captcha image loads
-    service = Service(executable_path=CHROMEDRIVER, env=private_env(home))
+    service = Service(executable_path=CHROMEDRIVER, env=env)
     driver = webdriver.Chrome(options=options, service=service)
     base = f"chrome-extension://{ids.CHROMIUM_EXTENSION_ID}/"
     return Browser("chromium", driver, home, base)
 
 
-def firefox(home: Path, extension: Path | None, port: int) -> Browser:
-    """Headless Firefox ESR with the extension as a temporary add-on, HOME private."""
+def firefox(home: Path, extension: Path | None, port: int, lang: str | None = None) -> Browser:
+    """Headless Firefox ESR with the extension as a temporary add-on, HOME private. `lang`
+    ("zh-TW", "en-US"): the UI language (needs the langpack, firefox-esr-l10n-zh-tw)."""
     from selenium.webdriver.firefox.service import Service
 
     home.mkdir(parents=True, exist_ok=True)
@@ -162,6 +169,9 @@ def firefox(home: Path, extension: Path | None, port: int) -> Browser:
         "app.update.auto": False,
         "extensions.update.enabled": False,
     }
+    if lang:
+        prefs["intl.locale.requested"] = lang
+        prefs["intl.accept_languages"] = lang
     for key, value in prefs.items():
         options.set_preference(key, value)
     env = private_env(home)

@@ -1,12 +1,16 @@
 // Background (Chromium service worker / Firefox background script): the only part that
-// may talk to the native host. Content scripts and the popup send it messages.
+// may talk to the native host. Content scripts and the popup send it messages. It also keeps
+// the toolbar badge of each AIS tab, refuses solves for a host that speaks another protocol,
+// and runs the keyboard shortcut that re-solves the current tab's captcha.
 
 import "../shared/config.js";
+import "../shared/health.js";
 import { NativeHost } from "./native.js";
 import { solveRequest } from "./requests.js";
 import { SubmitGuard, memoryStore } from "./submit-guard.js";
 
 const { AUTO_SUBMIT_OUTCOME_MS, AUTO_SUBMIT_WINDOW_MS, ERRORS, HOST_NAME, MSG } = globalThis.AISDecaptcha.config;
+const { HEALTH, badgeFor, hostHealth, usable } = globalThis.AISDecaptcha.health;
 // Firefox has `browser` (promises); Chromium's `chrome` returns promises in MV3 too.
 const ext = globalThis.browser ?? globalThis.chrome;
 
@@ -31,20 +35,104 @@ async function lastCaptchaTab() {
   return (await session.get("lastCaptchaTab"))?.lastCaptchaTab ?? null;
 }
 
+// ---------------------------------------------------------------- the version gate
+
+// The host's state from its last `status`, as a promise shared by concurrent callers. A host
+// that works is asked once; any other answer is asked again next time (it may have been
+// installed or updated meanwhile).
+let healthCheck = null;
+let lastHealth = null;
+
+function noteHealth(reply) {
+  lastHealth = hostHealth(reply, ext.runtime.getManifest().version);
+  return lastHealth;
+}
+
+function checkHost() {
+  if (!healthCheck) {
+    const check = host.request({ action: "status" }).then(noteHealth);
+    healthCheck = check;
+    check.then((health) => {
+      if (!usable(health) && healthCheck === check) healthCheck = null;
+    });
+  }
+  return healthCheck;
+}
+
+/**
+ * A solve goes to the host only if the host speaks our protocol: an incompatible one is
+ * answered HOST_OUTDATED here, so the page is left alone and the popup says "update". A host
+ * that cannot be reached still gets the request (its own error is the one to report).
+ */
+async function solve(msg) {
+  const health = await checkHost();
+  if (health.state === HEALTH.INCOMPATIBLE) {
+    return { v: 1, id: null, ok: false, error: { code: ERRORS.HOST_OUTDATED, message: health.message ?? "" } };
+  }
+  const reply = await host.request(solveRequest(msg));
+  if (reply?.error?.code === ERRORS.UNSUPPORTED_VERSION) {
+    healthCheck = null;
+    noteHealth(reply);
+  }
+  return reply;
+}
+
+// ---------------------------------------------------------------- the badge
+
+function setBadge(tabId, text) {
+  const action = ext.action;
+  if (tabId === undefined || !action) return;
+  const title = { "!": "badgeHostMissing", "?": "badgeUnsure" }[text] ?? "actionTitle";
+  const ignore = () => {}; // the tab may be gone already
+  action.setBadgeText({ tabId, text }).catch?.(ignore);
+  if (text) action.setBadgeBackgroundColor({ tabId, color: "#b45309" }).catch?.(ignore);
+  action.setTitle({ tabId, title: ext.i18n.getMessage(title) }).catch?.(ignore);
+}
+
+const BADGE_POLLS = 10;
+const BADGE_POLL_MS = 100;
+
+/**
+ * After a solve: ask the page (the frame that asked) what it made of the reply. The reply
+ * may reach the page after this question does (Firefox), so a page still "solving" is asked
+ * again a few times; one that keeps solving (more renderings, a reloaded image) sends another
+ * solve, whose own refresh settles the badge.
+ */
+async function refreshBadge(sender) {
+  const tabId = sender.tab?.id;
+  if (tabId === undefined) return;
+  for (let i = 0; i < BADGE_POLLS; i++) {
+    const state = await ext.tabs
+      .sendMessage(tabId, { type: MSG.PAGE_STATE }, { frameId: sender.frameId ?? 0 })
+      .catch(() => null);
+    if (!state) return;
+    if (state.phase !== "solving" || i === BADGE_POLLS - 1) {
+      setBadge(tabId, badgeFor(state, lastHealth));
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, BADGE_POLL_MS));
+  }
+}
+
+// ---------------------------------------------------------------- messages
+
 async function handle(msg, sender) {
   const tabId = sender.tab?.id;
   switch (msg?.type) {
     case MSG.WARM:
       noteCaptchaTab(tabId);
       host.warm();
+      checkHost().then((health) => setBadge(tabId, badgeFor(null, health)));
       return { ok: true };
     case MSG.SOLVE:
       noteCaptchaTab(tabId);
-      return host.request(solveRequest(msg));
+      return solve(msg);
     case MSG.MAY_SUBMIT:
       return { ok: tabId !== undefined && (await submitGuard.maySubmit(tabId)) };
     case MSG.HOST_STATUS: {
       const reply = await host.request({ action: "status" });
+      const health = noteHealth(reply);
+      healthCheck = usable(health) ? Promise.resolve(health) : null; // the gate follows what the popup saw
       return { ...reply, transport: host.state };
     }
     case MSG.LAST_TAB:
@@ -57,8 +145,22 @@ const HANDLED = new Set([MSG.WARM, MSG.SOLVE, MSG.MAY_SUBMIT, MSG.HOST_STATUS, M
 ext.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   if (sender.id !== ext.runtime.id) return false;
   if (!HANDLED.has(msg?.type)) return false;
-  handle(msg, sender).then(sendResponse, (err) => sendResponse({ ok: false, error: { code: ERRORS.INTERNAL, message: String(err) } }));
+  handle(msg, sender)
+    .then(sendResponse, (err) => sendResponse({ ok: false, error: { code: ERRORS.INTERNAL, message: String(err) } }))
+    .then(() => {
+      if (msg.type === MSG.SOLVE) refreshBadge(sender);
+    });
   return true; // answer asynchronously
+});
+
+// The keyboard shortcut (manifest `commands`): re-solve the captcha of the current tab, as
+// the popup's Re-solve does. A tab without our content script (not an AIS captcha page)
+// has no listener, so nothing happens there.
+ext.commands?.onCommand.addListener(async (command, tab) => {
+  if (command !== "resolve-captcha") return;
+  const target = tab?.id !== undefined ? tab : (await ext.tabs.query({ active: true, currentWindow: true }))[0];
+  if (target?.id === undefined) return;
+  ext.tabs.sendMessage(target.id, { type: MSG.RESOLVE }).catch(() => {});
 });
 
 ext.tabs.onRemoved.addListener(async (tabId) => {

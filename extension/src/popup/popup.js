@@ -1,32 +1,42 @@
-// The popup: the current tab's captcha and answer, Re-solve, the switches, and install
-// help when the host is missing. Also works opened as a page: popup.html?tab=<tabId>
-// (without ?tab it follows the tab that last showed a captcha).
+// The popup: one state at a glance (see format.js popupView): the current tab's captcha and
+// answer with Re-solve, or, when the helper program is missing, outdated or failing, what to
+// do about it; the switches; diagnostics for bug reports. Also works opened as a page:
+// popup.html?tab=<tabId> (without ?tab it follows the tab that last showed a captcha).
 
 import "../shared/config.js";
 import "../shared/settings.js";
+import "../shared/health.js";
 import {
+  browserName,
+  diagnosticsText,
   formatConfidence,
-  formatMethod,
-  formatMs,
+  hostLineKey,
   installCommands,
-  needsInstallHelp,
-  phaseMessageKey,
-  statusProblem,
+  installStepKeys,
+  popupView,
+  readingMessage,
 } from "./format.js";
 
 const ext = globalThis.browser ?? globalThis.chrome;
-const { ERRORS, MSG } = globalThis.AISDecaptcha.config;
+const { ERRORS, MSG, PROTOCOL_VERSION, RELEASES_URL } = globalThis.AISDecaptcha.config;
+const { hostHealth, usable } = globalThis.AISDecaptcha.health;
 const { loadSettings } = globalThis.AISDecaptcha.settings;
 const $ = (id) => document.getElementById(id);
 const t = (key, subs) => ext.i18n.getMessage(key, subs) || key;
 const REFRESH_MS = 500;
+const COMMAND = "resolve-captcha";
 
 let tabId = null;
 let lastState = null;
+let health = null; // null until the helper answered `status` (or failed to)
+let status = null;
+let transport = null;
+let os = null;
 
 function localize() {
   document.documentElement.lang = ext.i18n.getUILanguage();
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const a of document.querySelectorAll(".releases-link")) a.href = RELEASES_URL;
 }
 
 async function findTab() {
@@ -52,55 +62,95 @@ function setText(el, text) {
   if (el.textContent !== text) el.textContent = text;
 }
 
-function renderPage(state) {
-  lastState = state;
-  const status = $("page-status");
-  setText(status, t(phaseMessageKey(state))); // a live region: announce changes only
-  status.dataset.phase = state?.phase ?? "none";
-  $("captcha").hidden = !state;
-  if (!state) return;
-  const img = $("captcha-image");
-  const image = typeof state.image === "string" && state.image.startsWith("data:image/png;base64,") ? state.image : null;
-  if (image && img.getAttribute("src") !== image) img.src = image;
-  img.hidden = !image;
-  setText($("answer"), state.answer ?? "—");
-  setText($("confidence"), formatConfidence(state.confidence));
-  setText($("method-used"), formatMethod(state));
-  setText(
-    $("time"),
-    typeof state.hostMs === "number" ? t("timeFormat", [formatMs(state.hostMs), formatMs(state.totalMs)]) : "—",
-  );
-  $("resolve").disabled = state.phase === "solving";
-  if (needsInstallHelp(state.error)) showHostHelp(state.error);
+function show(el, visible) {
+  if (el.hidden === visible) el.hidden = !visible;
 }
 
-async function showHostHelp(error) {
-  const { os } = await ext.runtime.getPlatformInfo();
-  const cmd = installCommands(os);
-  $("install-command").textContent = cmd.install;
-  $("register-command").textContent = cmd.register;
-  const broken = error.code === ERRORS.MODEL_ERROR || error.code === ERRORS.INTERNAL;
-  $("host-help-title").textContent = t(broken ? "hostBrokenTitle" : "hostMissingTitle");
-  $("host-error").textContent = `${t("hostError")}: ${error.code} — ${error.message ?? ""}`;
-  $("host-help").hidden = false;
+function renderCard(card) {
+  show($("host-help"), Boolean(card));
+  if (!card) return;
+  setText($("host-help-title"), t(card.title));
+  setText($("host-help-text"), t(card.text));
+  const steps = installStepKeys(os);
+  const download = $("install-step-download");
+  if (download.dataset.key !== steps.download) {
+    download.dataset.key = steps.download;
+    const link = document.createElement("a");
+    link.className = "releases-link";
+    link.href = RELEASES_URL;
+    link.target = "_blank";
+    link.rel = "noopener";
+    link.textContent = t("releasesLink");
+    download.replaceChildren(t(steps.download), link, t("sentenceEnd"));
+  }
+  setText($("install-step-open"), t(steps.open));
+  setText($("install-command"), installCommands(os).install);
+}
+
+function renderPage(view) {
+  const state = lastState;
+  setText($("page-status"), t(view.status)); // a live region: announce changes only
+  const c = view.captcha;
+  show($("captcha"), Boolean(c) && (c.image || c.resolve));
+  if (!c) return;
+  const img = $("captcha-image");
+  if (c.image && img.getAttribute("src") !== state.image) img.src = state.image;
+  show(img, c.image);
+  // The answer style is for a confident answer only; an unsure one is a guess, said so.
+  setText($("answer"), c.answer ? (state.answer ?? "") : "");
+  show($("answer"), c.answer);
+  show($("guess"), Boolean(c.guess));
+  if (c.guess) {
+    setText($("guess-label"), t(c.guess));
+    const conf = c.guess === "guessLabel" ? ` (${formatConfidence(state.confidence)})` : "";
+    setText($("guess-text"), `${state.answer}${conf}`);
+  }
+  const [key, subs] = readingMessage(state);
+  setText($("method-used"), c.reading ? t(key, subs) : "");
+  show($("method-used"), c.reading);
+  setText($("confidence"), c.reading ? t("confidenceLine", [formatConfidence(state.confidence)]) : "");
+  show($("confidence"), c.reading);
+  show($("resolve"), c.resolve);
+  $("resolve").disabled = c.busy;
+}
+
+function render() {
+  const view = popupView(lastState, health);
+  document.body.dataset.view = view.view;
+  renderCard(view.card);
+  show($("update-notice"), view.older);
+  show($("page"), view.page);
+  show($("settings"), view.settings);
+  // The page's phase, for tests, even while the helper card hides the page section.
+  $("page-status").dataset.phase = lastState?.phase ?? "none";
+  if (view.page) renderPage(view);
+  const footer = $("host-status");
+  setText(footer, t(hostLineKey(health)));
+  if (health) footer.dataset.ok = String(usable(health));
+  setText(
+    $("diagnostics-text"),
+    diagnosticsText({
+      extensionVersion: ext.runtime.getManifest().version,
+      protocol: PROTOCOL_VERSION,
+      browser: browserName(navigator.userAgent),
+      os,
+      health,
+      status,
+      transport,
+      pageState: lastState,
+    }),
+  );
 }
 
 async function checkHost() {
-  const footer = $("host-status");
   const reply = await ext.runtime.sendMessage({ type: MSG.HOST_STATUS }).catch((e) => ({
     ok: false,
     error: { code: ERRORS.HOST_UNAVAILABLE, message: String(e?.message ?? e) },
   }));
-  const problem = statusProblem(reply);
-  if (!problem) {
-    const r = reply.result ?? {};
-    footer.textContent = `${t("hostOk")}: ${r.version ?? "?"}, ${r.runtime ?? "?"}`;
-    footer.dataset.ok = "true";
-    return;
-  }
-  footer.textContent = `${t("hostError")}: ${problem.code}`;
-  footer.dataset.ok = "false";
-  showHostHelp(problem);
+  status = reply;
+  transport = reply?.transport ?? null;
+  health = hostHealth(reply, ext.runtime.getManifest().version);
+  render();
 }
 
 async function setUpSettings() {
@@ -116,6 +166,31 @@ async function setUpSettings() {
   method.addEventListener("change", () => ext.storage.local.set({ method: method.value }));
 }
 
+async function copyText(text, done) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    // Older engines: copy from a selected, off-screen textarea.
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.append(area);
+    area.select();
+    document.execCommand("copy");
+    area.remove();
+  }
+  if (done) setText(done, t("copied"));
+}
+
+async function showShortcut() {
+  const commands = (await ext.commands?.getAll?.().catch(() => [])) ?? [];
+  const shortcut = commands.find((c) => c.name === COMMAND)?.shortcut;
+  setText($("shortcut"), shortcut ? t("shortcutHint", [shortcut]) : "");
+  if (shortcut) $("resolve").setAttribute("aria-keyshortcuts", shortcut.replaceAll(" ", ""));
+  else $("resolve").removeAttribute("aria-keyshortcuts");
+}
+
 async function resolve() {
   const button = $("resolve");
   button.disabled = true;
@@ -125,9 +200,9 @@ async function resolve() {
     // Wait for the page to settle on a new outcome (a course captcha reloads its image first).
     for (let i = 0; i < 60; i++) {
       await new Promise((r) => setTimeout(r, 250));
-      const state = await pageState();
-      renderPage(state);
-      if (!state || (state.done ?? 0) > before) break;
+      lastState = await pageState();
+      render();
+      if (!lastState || (lastState.done ?? 0) > before) break;
     }
   } finally {
     button.disabled = lastState?.phase === "solving";
@@ -136,14 +211,22 @@ async function resolve() {
 
 async function main() {
   localize();
+  os = (await ext.runtime.getPlatformInfo().catch(() => null))?.os ?? null;
   await setUpSettings();
   tabId = await findTab();
   document.body.dataset.tab = tabId ?? "";
   $("resolve").addEventListener("click", resolve);
-  renderPage(await pageState());
+  $("copy-command").addEventListener("click", () => copyText($("install-command").textContent, $("copy-command")));
+  $("copy-diagnostics").addEventListener("click", () => copyText($("diagnostics-text").textContent, $("copy-done")));
+  showShortcut();
+  lastState = await pageState();
+  render();
   checkHost();
   // Keep the view current while the page solves (the popup may open before it is done).
-  setInterval(async () => renderPage(await pageState()), REFRESH_MS);
+  setInterval(async () => {
+    lastState = await pageState();
+    render();
+  }, REFRESH_MS);
 }
 
 main();

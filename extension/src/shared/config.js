@@ -67,6 +67,12 @@
       RESOLVE: "decaptcha:resolve",
     }),
 
+    /**
+     * Where students download the helper program (the release issue's archives). A
+     * placeholder until the project's GitHub home is final.
+     */
+    RELEASES_URL: "https://github.com/nthu-ais-decaptcha/nthu-ais-decaptcha/releases/latest",
+
     /** Protocol version this extension speaks (host/protocol.py PROTOCOL_VERSION). */
     PROTOCOL_VERSION: 1,
 
@@ -81,8 +87,9 @@
 
     /**
      * Every error code, by name. The host's codes are host/errors.py Code (PROTOCOL.md's
-     * table); the last three are the extension's own: the host could not be reached, did not
-     * answer in time, or the page's image could not be captured.
+     * table); the last four are the extension's own: the host could not be reached, did not
+     * answer in time, the page's image could not be captured, or the host speaks another
+     * protocol (solves are refused before they reach it; background/main.js).
      */
     ERRORS: Object.freeze({
       BAD_JSON: "BAD_JSON",
@@ -102,6 +109,7 @@
       HOST_UNAVAILABLE: "HOST_UNAVAILABLE",
       HOST_TIMEOUT: "HOST_TIMEOUT",
       CAPTURE: "CAPTURE",
+      HOST_OUTDATED: "HOST_OUTDATED",
     }),
   });
 })();

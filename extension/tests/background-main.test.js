@@ -1,0 +1,101 @@
+// background/main.js over a fake `chrome` and a scripted native host: the version gate
+// (solves refused for an incompatible helper), the per-tab badge, the keyboard shortcut.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import { fakeExt, settle } from "./fake-ext.js";
+
+const TAB = { id: 7 };
+const SENDER = { id: "test-extension", tab: TAB, frameId: 0 };
+const RESULT = { text: "123456", confidence: 0.99, method: "auto", used: "ctc", renderings: 1 };
+
+/** Load a fresh background with this host; returns a `send(msg)` like a content script's. */
+async function background(options) {
+  const ext = fakeExt(options);
+  globalThis.chrome = ext;
+  await import(`../src/background/main.js?${Math.random()}`);
+  const [listener] = ext.runtime.onMessage.listeners;
+  const send = (msg, sender = SENDER) =>
+    new Promise((resolve) => {
+      assert.equal(listener(msg, sender, resolve), true);
+    });
+  return { ext, send };
+}
+
+const hostSpeaking = (status) => (req) => (req.action === "status" ? { ok: true, result: { ready: true, ...status } } : { ok: true, result: RESULT });
+
+test("an incompatible helper (another protocol): solves refused with HOST_OUTDATED before they reach it", async () => {
+  const { ext, send } = await background({ host: hostSpeaking({ protocol: 2, version: "1.0.0" }), page: { phase: "error" } });
+  const reply = await send({ type: "decaptcha:solve", image: "data:image/png;base64,AA", kind: "ais6" });
+  assert.equal(reply.ok, false);
+  assert.equal(reply.error.code, "HOST_OUTDATED");
+  assert.deepEqual(ext.posted.map((m) => m.action), ["status"], "a solve reached an incompatible host");
+  // It is asked again next time (it may have been updated meanwhile).
+  await send({ type: "decaptcha:solve", image: "data:image/png;base64,AA", kind: "ais6" });
+  assert.deepEqual(ext.posted.map((m) => m.action), ["status", "status"]);
+});
+
+test("an older helper on our protocol: solves go through, status asked once", async () => {
+  const { ext, send } = await background({ host: hostSpeaking({ protocol: 1, version: "0.0.9" }), page: { phase: "filled" } });
+  for (let i = 0; i < 2; i++) {
+    const reply = await send({ type: "decaptcha:solve", image: "data:image/png;base64,AA", kind: "ais6" });
+    assert.equal(reply.ok, true);
+    assert.equal(reply.result.text, "123456");
+  }
+  assert.deepEqual(ext.posted.map((m) => m.action), ["status", "solve", "solve"]);
+});
+
+test("a host that answers UNSUPPORTED_VERSION to a solve is asked for its status again", async () => {
+  let solveError = true;
+  const host = (req) => {
+    if (req.action === "status") return { ok: true, result: { ready: true, protocol: 1, version: "0.2.0" } };
+    return solveError ? { ok: false, error: { code: "UNSUPPORTED_VERSION", message: "protocol 1 only" } } : { ok: true, result: RESULT };
+  };
+  const { ext, send } = await background({ host, page: { phase: "error" } });
+  assert.equal((await send({ type: "decaptcha:solve", image: "x" })).error.code, "UNSUPPORTED_VERSION");
+  solveError = false;
+  assert.equal((await send({ type: "decaptcha:solve", image: "x" })).ok, true);
+  assert.deepEqual(ext.posted.map((m) => m.action), ["status", "solve", "status", "solve"]);
+});
+
+test("badge: ! on an AIS tab as soon as it warms with no helper installed", async () => {
+  const { ext, send } = await background({ host: null, page: null });
+  await send({ type: "decaptcha:warm" });
+  for (let i = 0; i < 10 && ext.badge[7] === undefined; i++) await settle();
+  assert.equal(ext.badge[7], "!");
+});
+
+test("badge: ? when the page left an unsure captcha to the user, cleared when it is filled", async () => {
+  let page = { phase: "low-confidence", reason: "low-confidence" };
+  const { ext, send } = await background({ host: hostSpeaking({ protocol: 1, version: "0.2.0" }), page: () => page });
+  await send({ type: "decaptcha:solve", image: "x" });
+  await settle();
+  assert.equal(ext.badge[7], "?");
+  const asked = ext.sent.find((s) => s.msg.type === "decaptcha:page-state");
+  assert.deepEqual(asked.options, { frameId: 0 }, "the frame that asked is the one asked back");
+  page = { phase: "filled" };
+  await send({ type: "decaptcha:solve", image: "x" });
+  await settle();
+  assert.equal(ext.badge[7], "");
+});
+
+test("the keyboard shortcut re-solves the current tab's captcha", async () => {
+  const { ext } = await background({ host: hostSpeaking({ protocol: 1 }), page: { phase: "filled" } });
+  const [onCommand] = ext.commands.onCommand.listeners;
+  await onCommand("resolve-captcha", { id: 9 });
+  await onCommand("something-else", { id: 9 });
+  await onCommand("resolve-captcha", undefined); // no tab given: the active one
+  assert.deepEqual(
+    ext.sent.filter((s) => s.msg.type === "decaptcha:resolve").map((s) => s.tabId),
+    [9, 7],
+  );
+});
+
+test("badge: a page still solving when asked (its reply not there yet) is asked again", async () => {
+  const answers = [{ phase: "solving" }, { phase: "solving" }, { phase: "low-confidence" }];
+  const { ext, send } = await background({ host: hostSpeaking({ protocol: 1, version: "0.2.0" }), page: () => answers.shift() ?? { phase: "low-confidence" } });
+  await send({ type: "decaptcha:solve", image: "x" });
+  for (let i = 0; i < 50 && ext.badge[7] === undefined; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(ext.badge[7], "?");
+  assert.equal(ext.sent.filter((s) => s.msg.type === "decaptcha:page-state").length, 3);
+});
