@@ -22,7 +22,7 @@ from host.imageio import decode_png
 from host.kinds import KINDS, Kind
 from training import data as dataset
 from training import synth
-from training.validate import quantization, read_split
+from training.validate import validate_built
 
 
 def log(message: str) -> None:
@@ -235,23 +235,16 @@ def run(models_out: Path, data: Path | None, seed: int = 0, smoke: bool = False)
         json.dumps({"version": 1, "models": entries}, indent=2), encoding="utf-8"
     )
     if data is not None and not smoke:
-        for kind in KINDS.values():
-            _, val_s = load_real(data, kind)
-            section = report[f"ctc_{kind.name}"]
-            result = read_split(CtcReader.from_folder(models_out, kind), kind, val_s)
-            section["validation"] = result
-            temperature = entries[f"ctc_{kind.name}"]["calibration"]["temperature"]
-            section["quantization"] = quantization(
-                section["variants"],
-                lambda path, k=kind, t=temperature: CtcReader(path, k, t),
-                kind,
-                val_s,
-            )
-            entries[f"ctc_{kind.name}"]["validation"] = {
-                k: result[k] for k in ("images", "correct", "accuracy")
-            }
-            log(
+        validate_built(
+            CtcReader,
+            models_out,
+            data,
+            entries,
+            report,
+            lambda kind, result, _: (
                 f"{kind.name}: real validation {result['correct']}/{result['images']}"
                 f" misread {[m['file'] for m in result['misread']]}"
-            )
+            ),
+            log,
+        )
     return {"models": entries, "report": report}

@@ -25,7 +25,7 @@ from host.seg import SegReader, preprocess, softmax
 from host.segment import CROP, PLANES
 from training import data as dataset
 from training import synth
-from training.validate import quantization, read_split
+from training.validate import validate_built
 
 
 def log(message: str) -> None:
@@ -237,26 +237,19 @@ def run(models_out: Path, data: Path | None, seed: int = 0, smoke: bool = False)
         json.dumps({"version": 1, "models": entries}, indent=2), encoding="utf-8"
     )
     if data is not None and not smoke:
-        for kind in KINDS.values():
-            _, val_s = load_real(data, kind)
-            section = report[f"seg_{kind.name}"]
-            result = read_split(SegReader.from_folder(models_out, kind), kind, val_s)
-            section["validation"] = result
-            entries[f"seg_{kind.name}"]["validation"] = {
-                **{k: result[k] for k in ("images", "correct", "accuracy")},
-                "segmentation_failed": result["unread"],
-            }
-            temperature = entries[f"seg_{kind.name}"]["calibration"]["temperature"]
-            section["quantization"] = quantization(
-                section["variants"],
-                lambda path, k=kind, t=temperature: SegReader(path, k, t),
-                kind,
-                val_s,
-            )
-            log(
+        validate_built(
+            SegReader,
+            models_out,
+            data,
+            entries,
+            report,
+            lambda kind, result, section: (
                 f"{kind.name}: real validation {result['correct']}/{result['images']},"
                 f" {result['unread']} not segmented,"
                 f" misread {[m['file'] for m in result['misread']]};"
                 f" quantization {section['quantization']}"
-            )
+            ),
+            log,
+            unread_as="segmentation_failed",
+        )
     return {"models": entries, "report": report}
