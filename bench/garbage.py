@@ -28,10 +28,10 @@ import numpy as np
 from PIL import Image, ImageFont
 
 from host.confidence import FILL_THRESHOLD as FILL
+from host.kinds import KINDS
 from training import synth
 from training.data import load_folder, shared_data_dir
 
-SIZES = {"ais6": (104, 32), "ais3": (42, 30)}  # (width, height): host/kinds.py's, no host import
 STRIPS = 12
 TRANSFORMS = (
     "rot180",
@@ -197,7 +197,7 @@ def garbage_set(
     transforms: Iterable[str] = TRANSFORMS,
 ) -> list[Garbage]:
     """`per_transform` images of each transform (see the module docstring); seeded."""
-    w, h = SIZES[kind]
+    w, h = KINDS[kind].width, KINDS[kind].height
     sources = captchas(kind, per_transform, seed, data_dir, real)
     out = []
     for t, how in enumerate(transforms):
@@ -239,7 +239,7 @@ def _turned_better(r: dict, confidence: float) -> bool:
 RULES: dict[str, Callable[[dict], bool]] = {
     "auto, before (combine only)": lambda r: r["auto"] >= FILL,
     "auto + ctc and seg agree": lambda r: r["auto"] >= FILL and r["agree"],
-    "auto + agree + both >= 0.9": lambda r: r["agree"] and r["both"],
+    f"auto + agree + both >= {FILL}": lambda r: r["agree"] and r["both"],
     "auto + pieces check": lambda r: r["auto"] >= FILL and r["pieces_ok"],
     "auto + agree + both + pieces": lambda r: r["agree"] and r["both"] and r["pieces_ok"],
     "auto shipped: agree + both + pieces + turned": lambda r: (
@@ -267,7 +267,6 @@ RULES: dict[str, Callable[[dict], bool]] = {
 
 def readings(rgb: np.ndarray, kind: str, readers: dict) -> dict:
     """The uncapped signals of one image (see RULES) from the host's ctc and seg readers."""
-    from host.kinds import KINDS
     from host.plausibility import looks_like_captcha
     from host.reader import softmax
     from host.segment import pieces
@@ -321,7 +320,6 @@ def measure(
     and per transform how many images reach FILL; the confident-wrong count for the fonts."""
     from host import paths
     from host.ctc import CtcReader
-    from host.kinds import KINDS
     from host.seg import SegReader
     from training.data import split, without_label_errors
 
@@ -363,7 +361,9 @@ def measure(
 
 def _text(rule: str, r: dict) -> str | None:
     """The answer a rule's method gives."""
-    for method in ("ctc", "seg"):
+    from host.solver import MODEL_METHODS
+
+    for method in MODEL_METHODS:
         if rule.startswith(method):
             return None if r[method] is None else r[method][0]
     return r["text"]
@@ -371,13 +371,13 @@ def _text(rule: str, r: dict) -> str | None:
 
 def render(results: list[dict]) -> list[str]:
     """Markdown: per kind, a row per rule, a column per transform (images reaching 0.9)."""
-    lines = ["## Confident on garbage (answers >= 0.9 on images that are not captchas)", ""]
+    lines = [f"## Confident on garbage (answers >= {FILL} on images that are not captchas)", ""]
     for res in results:
         transforms = [t for t in TRANSFORMS if t in next(iter(res["rules"].values()))]
         n = res["per_transform"]
         lines.append(
             f"{res['kind']}: {n} images per transform (seed {res['seed']}, made from "
-            f"{res['source']} captchas); cells: how many reached 0.9"
+            f"{res['source']} captchas); cells: how many reached {FILL}"
         )
         lines.append("")
         real = "real-val" if res["real_split"] == "val" else "real (all)"
@@ -430,7 +430,7 @@ def render_rates(rates: dict) -> list[str]:
         "",
         "Cells: share (count) of transformed images (turned, mirrored, shuffled strips, cropped, "
         "other fonts, noise, blank, gradients; `python -m bench.garbage` for the per-rule table) "
-        "answered with confidence >= 0.9, the extension's fill threshold.",
+        f"answered with confidence >= {FILL}, the extension's fill threshold.",
         "",
     ]
     return lines
@@ -453,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
     results = [
         measure(kind, args.per_transform, args.seed, not args.no_real, real_split=args.real_split)
-        for kind in SIZES
+        for kind in KINDS
     ]
     print("\n".join(render(results)))
     return 0
