@@ -28,6 +28,7 @@ import numpy as np
 from PIL import Image, ImageFont
 
 from host.confidence import FILL_THRESHOLD as FILL
+from host.confidence import reading_of
 from host.kinds import KINDS
 from training import synth
 from training.data import load_folder, shared_data_dir
@@ -270,21 +271,19 @@ def readings(rgb: np.ndarray, kind: str, readers: dict) -> dict:
     from host.plausibility import looks_like_captcha
     from host.reader import softmax
     from host.segment import pieces
-    from host.solver import Reading, combine
+    from host.solver import combine
 
     k = KINDS[kind]
     out: dict = {}
     reads = {}
     probs_of = {}
     for method, reader in readers.items():
-        probs = probs_of[method] = reader.read(rgb, k)
+        probs = probs_of[method] = reader.read(rgb)
         if probs is None:
             out[method], reads[method] = None, None
             continue
-        text = "".join(str(int(d)) for d in probs.argmax(axis=1))
-        conf = float(np.prod(probs.max(axis=1)))
-        out[method] = (text, conf)
-        reads[method] = Reading(text, probs.max(axis=1), conf)
+        reads[method] = reading_of(probs)
+        out[method] = (reads[method].text, reads[method].confidence)
     try:
         text, _, conf, _, _ = combine(reads["ctc"], reads["seg"], k)
     except Exception:  # neither read an answer
@@ -299,9 +298,9 @@ def readings(rgb: np.ndarray, kind: str, readers: dict) -> dict:
     out["colours_ok"] = int(label.max()) + 1 <= k.digits + 1
     mins = [p.max(axis=1).min() for p in probs_of.values() if p is not None]
     out["digits_min"] = float(min(mins)) if len(mins) == 2 else 0.0
-    frames = softmax(readers["ctc"].logits(rgb, k), readers["ctc"].temperature(k))
+    frames = softmax(readers["ctc"].logits(rgb), readers["ctc"].temperature)
     out["entropy"] = float(-(frames * np.log(np.maximum(frames, 1e-12))).sum(axis=1).max())
-    turned = readers["ctc"].read(np.ascontiguousarray(rgb[::-1, ::-1]), k)
+    turned = readers["ctc"].read(np.ascontiguousarray(rgb[::-1, ::-1]))
     out["turned"] = None if turned is None else float(np.prod(turned.max(axis=1)))
     return out
 
@@ -325,7 +324,7 @@ def measure(
 
     k = KINDS[kind]
     models = models_dir or paths.models_dir()
-    readers = {"ctc": CtcReader(models, [k]), "seg": SegReader(models, [k])}
+    readers = {"ctc": CtcReader.from_folder(models, k), "seg": SegReader.from_folder(models, k)}
     result: dict = {"kind": kind, "per_transform": per_transform, "seed": seed, "rules": {}}
     result["real_split"] = real_split
     root = (data_dir or shared_data_dir()) if real else None
