@@ -30,6 +30,7 @@ from PIL import Image, ImageFont
 from host.confidence import FILL_THRESHOLD as FILL
 from host.confidence import reading_of
 from host.kinds import KINDS
+from host.protocol import METHODS
 from training import synth
 from training.data import load_folder, shared_data_dir
 
@@ -47,6 +48,7 @@ TRANSFORMS = (
     "blank",
     "gradient",
 )
+RATE_METHODS = METHODS[::-1]  # the benchmark's columns: seg, ctc, auto
 FROM_CAPTCHA = TRANSFORMS[:6]  # the transforms of an existing captcha
 SERIF = "DejaVuSerif.ttf"
 
@@ -401,7 +403,7 @@ def solver_rates(solver, kind: str, per_transform: int, seed: int = 15, real: bo
 
     items = garbage_set(kind, per_transform, seed, real=real)
     out: dict = {"n": len(items), "per_transform": per_transform, "seed": seed}
-    for method in ("seg", "ctc", "auto"):
+    for method in RATE_METHODS:
         per: dict[str, int] = {}
         for g in items:
             try:
@@ -416,12 +418,11 @@ def solver_rates(solver, kind: str, per_transform: int, seed: int = 15, real: bo
 def render_rates(rates: dict) -> list[str]:
     """The `python -m bench` report's lines for `solver_rates` of each kind."""
     lines = ["## Confident on garbage (bench/garbage.py)", ""]
-    lines.append("| kind | images | seg | ctc | auto | auto, by transform |")
-    lines.append("|---|---|---|---|---|---|")
+    lines.append("| kind | images | " + " | ".join(RATE_METHODS) + " | auto, by transform |")
+    lines.append("|---|---|" + "---|" * len(RATE_METHODS) + "---|")
     for kind, r in rates.items():
         cells = [
-            f"{100 * r[m]['confident'] / r['n']:.2f}% ({r[m]['confident']})"
-            for m in ("seg", "ctc", "auto")
+            f"{100 * r[m]['confident'] / r['n']:.2f}% ({r[m]['confident']})" for m in RATE_METHODS
         ]
         by = ", ".join(f"{t} {c}" for t, c in r["auto"]["by_transform"].items() if c)
         lines.append(f"| {kind} | {r['n']} | " + " | ".join(cells) + f" | {by or 'none'} |")
