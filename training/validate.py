@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from host.catalogue import entry_name
+from host.catalogue import Entry, entry_name
 from host.confidence import reading_of
 from host.imageio import decode_png
 from host.kinds import KINDS, Kind
@@ -105,7 +105,7 @@ def validate_built(
         entry["validation"] = {k: result[k] for k in ("images", "correct", "accuracy")}
         if unread_as is not None:
             entry["validation"][unread_as] = result["unread"]
-        temperature = entry["calibration"]["temperature"]
+        temperature = Entry.from_json(name, entry).temperature
         section["quantization"] = quantization(
             section["variants"],
             lambda path, k=kind, t=temperature: reader_type(path, k, t),
