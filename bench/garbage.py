@@ -28,10 +28,12 @@ import numpy as np
 from PIL import Image, ImageFont
 
 from host.confidence import FILL_THRESHOLD as FILL
+from host.confidence import reading_of
+from host.kinds import KINDS
+from host.protocol import METHODS
 from training import synth
 from training.data import load_folder, shared_data_dir
 
-SIZES = {"ais6": (104, 32), "ais3": (42, 30)}  # (width, height): host/kinds.py's, no host import
 STRIPS = 12
 TRANSFORMS = (
     "rot180",
@@ -46,6 +48,7 @@ TRANSFORMS = (
     "blank",
     "gradient",
 )
+RATE_METHODS = METHODS[::-1]  # the benchmark's columns: seg, ctc, auto
 FROM_CAPTCHA = TRANSFORMS[:6]  # the transforms of an existing captcha
 SERIF = "DejaVuSerif.ttf"
 
@@ -197,7 +200,7 @@ def garbage_set(
     transforms: Iterable[str] = TRANSFORMS,
 ) -> list[Garbage]:
     """`per_transform` images of each transform (see the module docstring); seeded."""
-    w, h = SIZES[kind]
+    w, h = KINDS[kind].width, KINDS[kind].height
     sources = captchas(kind, per_transform, seed, data_dir, real)
     out = []
     for t, how in enumerate(transforms):
@@ -239,7 +242,7 @@ def _turned_better(r: dict, confidence: float) -> bool:
 RULES: dict[str, Callable[[dict], bool]] = {
     "auto, before (combine only)": lambda r: r["auto"] >= FILL,
     "auto + ctc and seg agree": lambda r: r["auto"] >= FILL and r["agree"],
-    "auto + agree + both >= 0.9": lambda r: r["agree"] and r["both"],
+    f"auto + agree + both >= {FILL}": lambda r: r["agree"] and r["both"],
     "auto + pieces check": lambda r: r["auto"] >= FILL and r["pieces_ok"],
     "auto + agree + both + pieces": lambda r: r["agree"] and r["both"] and r["pieces_ok"],
     "auto shipped: agree + both + pieces + turned": lambda r: (
@@ -267,25 +270,22 @@ RULES: dict[str, Callable[[dict], bool]] = {
 
 def readings(rgb: np.ndarray, kind: str, readers: dict) -> dict:
     """The uncapped signals of one image (see RULES) from the host's ctc and seg readers."""
-    from host.kinds import KINDS
     from host.plausibility import looks_like_captcha
     from host.reader import softmax
     from host.segment import pieces
-    from host.solver import Reading, combine
+    from host.solver import combine
 
     k = KINDS[kind]
     out: dict = {}
     reads = {}
     probs_of = {}
     for method, reader in readers.items():
-        probs = probs_of[method] = reader.read(rgb, k)
+        probs = probs_of[method] = reader.read(rgb)
         if probs is None:
             out[method], reads[method] = None, None
             continue
-        text = "".join(str(int(d)) for d in probs.argmax(axis=1))
-        conf = float(np.prod(probs.max(axis=1)))
-        out[method] = (text, conf)
-        reads[method] = Reading(text, probs.max(axis=1), conf)
+        reads[method] = reading_of(probs)
+        out[method] = (reads[method].text, reads[method].confidence)
     try:
         text, _, conf, _, _ = combine(reads["ctc"], reads["seg"], k)
     except Exception:  # neither read an answer
@@ -300,9 +300,9 @@ def readings(rgb: np.ndarray, kind: str, readers: dict) -> dict:
     out["colours_ok"] = int(label.max()) + 1 <= k.digits + 1
     mins = [p.max(axis=1).min() for p in probs_of.values() if p is not None]
     out["digits_min"] = float(min(mins)) if len(mins) == 2 else 0.0
-    frames = softmax(readers["ctc"].logits(rgb, k), readers["ctc"].temperature(k))
+    frames = softmax(readers["ctc"].logits(rgb), readers["ctc"].temperature)
     out["entropy"] = float(-(frames * np.log(np.maximum(frames, 1e-12))).sum(axis=1).max())
-    turned = readers["ctc"].read(np.ascontiguousarray(rgb[::-1, ::-1]), k)
+    turned = readers["ctc"].read(np.ascontiguousarray(rgb[::-1, ::-1]))
     out["turned"] = None if turned is None else float(np.prod(turned.max(axis=1)))
     return out
 
@@ -321,13 +321,12 @@ def measure(
     and per transform how many images reach FILL; the confident-wrong count for the fonts."""
     from host import paths
     from host.ctc import CtcReader
-    from host.kinds import KINDS
     from host.seg import SegReader
     from training.data import split, without_label_errors
 
     k = KINDS[kind]
     models = models_dir or paths.models_dir()
-    readers = {"ctc": CtcReader(models, [k]), "seg": SegReader(models, [k])}
+    readers = {"ctc": CtcReader.from_folder(models, k), "seg": SegReader.from_folder(models, k)}
     result: dict = {"kind": kind, "per_transform": per_transform, "seed": seed, "rules": {}}
     result["real_split"] = real_split
     root = (data_dir or shared_data_dir()) if real else None
@@ -363,7 +362,9 @@ def measure(
 
 def _text(rule: str, r: dict) -> str | None:
     """The answer a rule's method gives."""
-    for method in ("ctc", "seg"):
+    from host.solver import MODEL_METHODS
+
+    for method in MODEL_METHODS:
         if rule.startswith(method):
             return None if r[method] is None else r[method][0]
     return r["text"]
@@ -371,13 +372,13 @@ def _text(rule: str, r: dict) -> str | None:
 
 def render(results: list[dict]) -> list[str]:
     """Markdown: per kind, a row per rule, a column per transform (images reaching 0.9)."""
-    lines = ["## Confident on garbage (answers >= 0.9 on images that are not captchas)", ""]
+    lines = [f"## Confident on garbage (answers >= {FILL} on images that are not captchas)", ""]
     for res in results:
         transforms = [t for t in TRANSFORMS if t in next(iter(res["rules"].values()))]
         n = res["per_transform"]
         lines.append(
             f"{res['kind']}: {n} images per transform (seed {res['seed']}, made from "
-            f"{res['source']} captchas); cells: how many reached 0.9"
+            f"{res['source']} captchas); cells: how many reached {FILL}"
         )
         lines.append("")
         real = "real-val" if res["real_split"] == "val" else "real (all)"
@@ -402,7 +403,7 @@ def solver_rates(solver, kind: str, per_transform: int, seed: int = 15, real: bo
 
     items = garbage_set(kind, per_transform, seed, real=real)
     out: dict = {"n": len(items), "per_transform": per_transform, "seed": seed}
-    for method in ("seg", "ctc", "auto"):
+    for method in RATE_METHODS:
         per: dict[str, int] = {}
         for g in items:
             try:
@@ -417,12 +418,11 @@ def solver_rates(solver, kind: str, per_transform: int, seed: int = 15, real: bo
 def render_rates(rates: dict) -> list[str]:
     """The `python -m bench` report's lines for `solver_rates` of each kind."""
     lines = ["## Confident on garbage (bench/garbage.py)", ""]
-    lines.append("| kind | images | seg | ctc | auto | auto, by transform |")
-    lines.append("|---|---|---|---|---|---|")
+    lines.append("| kind | images | " + " | ".join(RATE_METHODS) + " | auto, by transform |")
+    lines.append("|---|---|" + "---|" * len(RATE_METHODS) + "---|")
     for kind, r in rates.items():
         cells = [
-            f"{100 * r[m]['confident'] / r['n']:.2f}% ({r[m]['confident']})"
-            for m in ("seg", "ctc", "auto")
+            f"{100 * r[m]['confident'] / r['n']:.2f}% ({r[m]['confident']})" for m in RATE_METHODS
         ]
         by = ", ".join(f"{t} {c}" for t, c in r["auto"]["by_transform"].items() if c)
         lines.append(f"| {kind} | {r['n']} | " + " | ".join(cells) + f" | {by or 'none'} |")
@@ -430,7 +430,7 @@ def render_rates(rates: dict) -> list[str]:
         "",
         "Cells: share (count) of transformed images (turned, mirrored, shuffled strips, cropped, "
         "other fonts, noise, blank, gradients; `python -m bench.garbage` for the per-rule table) "
-        "answered with confidence >= 0.9, the extension's fill threshold.",
+        f"answered with confidence >= {FILL}, the extension's fill threshold.",
         "",
     ]
     return lines
@@ -453,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
     results = [
         measure(kind, args.per_transform, args.seed, not args.no_real, real_split=args.real_split)
-        for kind in SIZES
+        for kind in KINDS
     ]
     print("\n".join(render(results)))
     return 0

@@ -354,8 +354,7 @@ def cmd_segment(args: argparse.Namespace) -> dict:
     }
     reader = SegReader(REPO / "models")
     result: dict = {"cv2_version": cv2.__version__, "kinds": {}}
-    for kind_name in ("ais6", "ais3"):
-        kind = KINDS[kind_name]
+    for kind_name, kind in KINDS.items():
         data = real_validation(kind_name)
         if data is None:
             raise SystemExit("no ../shared/data: the real validation split is needed")

@@ -60,7 +60,7 @@ def test_synthetic_captchas_look_like_captchas_and_blanks_do_not(kind: str) -> N
     images, _ = synth.batch(kind, 20, seed=3)
     looks = sum(plausibility.looks_like_captcha(rgb, k) for rgb in images)
     assert looks >= 10  # synthetic ones are harder than real ones (all of which pass)
-    w, h = garbage.SIZES[kind]
+    w, h = k.width, k.height
     assert not plausibility.looks_like_captcha(np.full((h, w, 3), 255, np.uint8), k)
     noise = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
     assert not plausibility.looks_like_captcha(noise, k)

@@ -7,10 +7,12 @@ from pathlib import Path
 import numpy as np
 
 from host import scoring
+from host.catalogue import Entry, write_catalogue
 from host.confidence import FILL_THRESHOLD
-from host.kinds import KINDS
+from host.kinds import KINDS, Kind
+from host.reader import ModelReader
 from tests.test_host_scoring import write_folder
-from training.validate import read_split
+from training.validate import read_split, validate_built
 
 
 def one_hot(text: str, p: float) -> np.ndarray:
@@ -45,3 +47,54 @@ def test_read_split_counts_misreads_unread_and_confident_answers(tmp_path: Path)
     ]
     assert got["misread"][1]["confidence"] == 0.0
     assert (got["confident"], got["confident_wrong"]) == (2, 1)
+
+
+class OnesReader(ModelReader):
+    """A "ctc" reader without a model: reads every picture as all ones, sure of it."""
+
+    method = "ctc"
+
+    def __init__(self, path: Path, kind: Kind, temperature: float = 1.0) -> None:
+        if path.name.startswith("broken"):
+            raise ValueError("not a model")
+        self.kind, self.temperature = kind, temperature
+
+    def read(self, rgb: np.ndarray) -> np.ndarray | None:
+        return one_hot("1" * self.kind.digits, 1.0)
+
+
+def test_validate_built_fills_each_kinds_report_and_entry(tmp_path: Path) -> None:
+    data, built = tmp_path / "data", tmp_path / "built"
+    write_folder(data / "ais6", ["111111_01", "222222_01"])  # repeated renderings: validation
+    write_folder(data / "ais3", ["111_01", "111_02", "123_01"])
+    built.mkdir()
+    entries, report = {}, {}
+    for kind in KINDS.values():
+        entry = Entry("ctc", kind.name, f"ctc_{kind.name}.tflite", (1,), (1,), 1.5)
+        entries[entry.name] = entry.to_json()
+        (built / entry.file).write_bytes(b"x" * 10)
+        report[entry.name] = {"variants": {"float16": str(built / entry.file), "int8": "broken"}}
+    write_catalogue(built, [Entry.from_json(n, e) for n, e in entries.items()])
+    logged: list[str] = []
+    validate_built(
+        OnesReader,
+        built,
+        data,
+        entries,
+        report,
+        lambda kind, result, section: f"{kind.name} {result['correct']}/{result['images']}",
+        logged.append,
+        unread_as="not_read",
+    )
+    assert logged == ["ais6 1/2", "ais3 2/3"]
+    assert entries["ctc_ais3"]["validation"] == {
+        "images": 3,
+        "correct": 2,
+        "accuracy": 2 / 3,
+        "not_read": 0,
+    }
+    section = report["ctc_ais6"]
+    assert section["validation"]["misread"][0]["file"] == "222222_01.png"
+    assert section["quantization"]["float16"]["bytes"] == 10
+    assert section["quantization"]["float16"]["correct"] == 1
+    assert section["quantization"]["int8"].startswith("does not load")

@@ -13,13 +13,13 @@ models/. A smoke run never touches models/.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
 import time
 from pathlib import Path
 
+from host.catalogue import CATALOGUE_FILE, CatalogueError, Entry, read_catalogue, write_catalogue
 from host.solver import MODEL_METHODS
 from training import data as dataset
 from training import report
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
             from training.train_seg import run
         results[method] = run(args.out / "models" / method, real, seed=args.seed, smoke=args.smoke)
 
-    merge_catalogue(args.out / "models" / "models.json", results, keep_others=False)
+    merge_catalogue(args.out / "models", results, keep_others=False)
     report.write(args.out, results, real, args.smoke, time.time() - started)
     print(f"report: {args.out / 'report.md'}", flush=True)
 
@@ -64,26 +64,50 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def merge_catalogue(path: Path, results: dict[str, dict], keep_others: bool) -> None:
-    """Write the trainers' models.json entries into `path`, over its other entries if kept.
+def merge_catalogue(folder: Path, results: dict[str, dict], keep_others: bool) -> None:
+    """Write the trainers' entries as `folder`/models.json, over its other entries if kept.
 
-    The one merge of both trainers' entries (the built catalogue and the installed one).
-    TODO(corea's host/catalogue.py): write through the catalogue writer once it lands.
+    The one merge of both trainers' entries (the built catalogue and the installed one),
+    written by host/catalogue.py's writer. CatalogueError, before anything is written, when
+    a kept entry cannot be read (see `merged_entries`).
     """
-    fresh = {"version": 1, "models": {}}
-    meta = json.loads(path.read_text()) if keep_others and path.exists() else fresh
-    meta["version"] = 1
-    for result in results.values():
-        meta["models"].update(result["models"])
-    path.write_text(json.dumps(meta, indent=2) + "\n")
+    write_catalogue(folder, merged_entries(folder, results, keep_others))
+
+
+def merged_entries(folder: Path, results: dict[str, dict], keep_others: bool) -> list[Entry]:
+    """This run's entries, after the entries of `folder`/models.json it does not rebuild if kept.
+
+    An entry there that read_catalogue cannot read is refused, not dropped: rewriting the
+    catalogue would lose it silently. Unless this run rebuilds it, CatalogueError says which
+    and why, so it can be mended or removed by hand.
+    """
+    fresh = {
+        name: Entry.from_json(name, data)
+        for result in results.values()
+        for name, data in result["models"].items()
+    }
+    if not keep_others or not (folder / CATALOGUE_FILE).exists():
+        return list(fresh.values())
+    installed = read_catalogue(folder)
+    unreadable = {name: why for name, why in installed.problems.items() if name not in fresh}
+    if unreadable:
+        raise CatalogueError(
+            f"{folder / CATALOGUE_FILE}: entries this run does not rebuild cannot be read, and"
+            f" rewriting it would drop them; mend or remove them first: {unreadable}"
+        )
+    return list({**installed.entries, **fresh}.values())
 
 
 def install(built: Path, results: dict[str, dict]) -> None:
-    """Copy the built files into models/, merging models.json with entries not rebuilt."""
+    """Copy the built files into models/, merging models.json with entries not rebuilt.
+
+    The merge is checked first: a refused models.json leaves models/ untouched.
+    """
+    entries = merged_entries(MODELS, results, keep_others=True)
     for method, result in results.items():
         for entry in result["models"].values():
             shutil.copy2(built / method / entry["file"], MODELS / entry["file"])
-    merge_catalogue(MODELS / "models.json", results, keep_others=True)
+    write_catalogue(MODELS, entries)
     print(f"installed into {MODELS}", flush=True)
 
 

@@ -7,8 +7,9 @@ drawn both under and over the digits. Drawing happens at 4x and is box-filtered 
 which gives the soft antialiased edges of the real images. ais6 images are then reduced
 to an adaptive palette, as the real 8-bit palette PNGs are; ais3 images stay RGB.
 
-Only numpy and pillow are needed, and the font ships in training/fonts/ (Liberation
-Sans 2.1.5, SIL OFL 1.1), so a fresh clone renders the same pixels on every OS.
+Only numpy, pillow and host/kinds.py (the sizes) are needed, and the font ships in
+training/fonts/ (Liberation Sans 2.1.5, SIL OFL 1.1), so a fresh clone renders the same
+pixels on every OS.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from host.kinds import KINDS, Kind
+
 FONTS = Path(__file__).resolve().parent / "fonts"
 FONT_FILES = ("LiberationSans-Regular.ttf", "LiberationSans-Bold.ttf")
 VERSION = 2  # bump when the look changes: training caches key on it
@@ -32,11 +35,9 @@ CAP_HEIGHT = 0.716  # Liberation Sans digit height as a share of the font size
 
 @dataclass(frozen=True)
 class Style:
-    """How one kind is drawn, in output pixels."""
+    """How one kind (its size and digit count: host/kinds.py) is drawn, in output pixels."""
 
-    width: int
-    height: int
-    digits: int
+    kind: Kind
     digit_height: tuple[float, float]  # glyph height range
     margin: float  # left/right margin of the digit slots
     jitter: float  # horizontal jitter of each digit's centre
@@ -44,10 +45,22 @@ class Style:
     noise: tuple[int, int]  # asterisk count range [lo, hi)
     palette: bool  # saved as an 8-bit palette PNG (ais6) or RGB (ais3)
 
+    @property
+    def width(self) -> int:
+        return self.kind.width
+
+    @property
+    def height(self) -> int:
+        return self.kind.height
+
+    @property
+    def digits(self) -> int:
+        return self.kind.digits
+
 
 STYLES: dict[str, Style] = {
-    "ais6": Style(104, 32, 6, (14.0, 20.0), 2.0, 2.0, 12.0, (8, 24), True),
-    "ais3": Style(42, 30, 3, (14.0, 20.0), 3.0, 1.5, 10.0, (4, 12), False),
+    "ais6": Style(KINDS["ais6"], (14.0, 20.0), 2.0, 2.0, 12.0, (8, 24), True),
+    "ais3": Style(KINDS["ais3"], (14.0, 20.0), 3.0, 1.5, 10.0, (4, 12), False),
 }
 
 

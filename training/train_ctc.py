@@ -9,20 +9,20 @@ shipped model's.
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from host.catalogue import Entry, entry_name, write_catalogue
 from host.confidence import reading_of
 from host.ctc import CtcReader, greedy_decode, preprocess, softmax
 from host.imageio import decode_png
 from host.kinds import KINDS, Kind
 from training import data as dataset
 from training import synth
-from training.validate import quantization, read_split
+from training.validate import validate_built
 
 
 def log(message: str) -> None:
@@ -203,15 +203,15 @@ def train_kind(
         )
     except Exception as exc:  # the converter has crashed on some RNNs: report, go on
         log(f"{kind.name}: int8 conversion failed: {type(exc).__name__}: {exc}"[:300])
-    entry = {
-        "method": "ctc",
-        "kind": kind.name,
-        "file": file,
-        "input": [1, kind.height, kind.width, 3],
-        "output": [1, ctc_model.frames(kind), 11],
-        "weights": "float16",
-        "calibration": {"temperature": round(temperature, 4)},
-    }
+    entry = Entry(
+        "ctc",
+        kind.name,
+        file,
+        (1, kind.height, kind.width, 3),
+        (1, ctc_model.frames(kind), 11),
+        temperature=round(temperature, 4),
+        weights="float16",
+    ).to_json()
     report = {
         "curves": curves,
         "ops": ops,
@@ -221,6 +221,14 @@ def train_kind(
     return entry, report
 
 
+def validation_line(kind: Kind, result: dict[str, Any], section: dict[str, Any]) -> str:
+    """What the log says of one kind's figures on the real validation split."""
+    return (
+        f"{kind.name}: real validation {result['correct']}/{result['images']}"
+        f" misread {[m['file'] for m in result['misread']]}"
+    )
+
+
 def run(models_out: Path, data: Path | None, seed: int = 0, smoke: bool = False) -> dict:
     """Build both ctc models into `models_out`; returns {"models": entries, "report": ...}."""
     models_out.mkdir(parents=True, exist_ok=True)
@@ -228,30 +236,10 @@ def run(models_out: Path, data: Path | None, seed: int = 0, smoke: bool = False)
     report: dict[str, Any] = {}
     for kind in KINDS.values():
         entry, section = train_kind(kind, data, models_out, seed, smoke)
-        entries[f"ctc_{kind.name}"] = entry
-        report[f"ctc_{kind.name}"] = section
+        entries[entry_name("ctc", kind.name)] = entry
+        report[entry_name("ctc", kind.name)] = section
     # The reader needs a models.json beside the files: write ours (the caller merges).
-    (models_out / "models.json").write_text(
-        json.dumps({"version": 1, "models": entries}, indent=2), encoding="utf-8"
-    )
+    write_catalogue(models_out, [Entry.from_json(name, e) for name, e in entries.items()])
     if data is not None and not smoke:
-        for kind in KINDS.values():
-            _, val_s = load_real(data, kind)
-            section = report[f"ctc_{kind.name}"]
-            result = read_split(CtcReader.from_folder(models_out, kind), kind, val_s)
-            section["validation"] = result
-            temperature = entries[f"ctc_{kind.name}"]["calibration"]["temperature"]
-            section["quantization"] = quantization(
-                section["variants"],
-                lambda path, k=kind, t=temperature: CtcReader(path, k, t),
-                kind,
-                val_s,
-            )
-            entries[f"ctc_{kind.name}"]["validation"] = {
-                k: result[k] for k in ("images", "correct", "accuracy")
-            }
-            log(
-                f"{kind.name}: real validation {result['correct']}/{result['images']}"
-                f" misread {[m['file'] for m in result['misread']]}"
-            )
+        validate_built(CtcReader, models_out, data, entries, report, validation_line, log)
     return {"models": entries, "report": report}

@@ -12,20 +12,20 @@ The validation split (host/scoring.py) is never trained on, nor used to pick set
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from host.catalogue import Entry, entry_name, write_catalogue
 from host.imageio import decode_png
 from host.kinds import KINDS, Kind
 from host.seg import SegReader, preprocess, softmax
 from host.segment import CROP, PLANES
 from training import data as dataset
 from training import synth
-from training.validate import quantization, read_split
+from training.validate import validate_built
 
 
 def log(message: str) -> None:
@@ -207,16 +207,16 @@ def train(
                 )
             except Exception as exc:  # report, go on: the shipped file does not depend on it
                 log(f"{kind.name}: int8 conversion failed: {type(exc).__name__}: {exc}"[:300])
-        entries[f"seg_{kind.name}"] = {
-            "method": "seg",
-            "kind": kind.name,
-            "file": file,
-            "input": [kind.digits, CROP, CROP, PLANES],
-            "output": [kind.digits, 10],
-            "weights": "float16",
-            "calibration": {"temperature": round(temperature, 4)},
-        }
-        report[f"seg_{kind.name}"] = {
+        entries[entry_name("seg", kind.name)] = Entry(
+            "seg",
+            kind.name,
+            file,
+            (kind.digits, CROP, CROP, PLANES),
+            (kind.digits, 10),
+            temperature=round(temperature, 4),
+            weights="float16",
+        ).to_json()
+        report[entry_name("seg", kind.name)] = {
             # one CNN serves both kinds: the loss is shared, the watched accuracy is per kind
             "curves": {"loss": curves["loss"], "val_accuracy": curves.get(f"val_{kind.name}", [])},
             "data": counts[kind.name],
@@ -228,35 +228,31 @@ def train(
     return entries, report
 
 
+def validation_line(kind: Kind, result: dict[str, Any], section: dict[str, Any]) -> str:
+    """What the log says of one kind's figures on the real validation split."""
+    return (
+        f"{kind.name}: real validation {result['correct']}/{result['images']},"
+        f" {result['unread']} not segmented,"
+        f" misread {[m['file'] for m in result['misread']]};"
+        f" quantization {section['quantization']}"
+    )
+
+
 def run(models_out: Path, data: Path | None, seed: int = 0, smoke: bool = False) -> dict:
     """Build both seg models into `models_out`; returns {"models": entries, "report": ...}."""
     models_out.mkdir(parents=True, exist_ok=True)
     entries, report = train(data, models_out, seed, smoke)
     # The reader needs a models.json beside the files: write ours (the caller merges).
-    (models_out / "models.json").write_text(
-        json.dumps({"version": 1, "models": entries}, indent=2), encoding="utf-8"
-    )
+    write_catalogue(models_out, [Entry.from_json(name, e) for name, e in entries.items()])
     if data is not None and not smoke:
-        for kind in KINDS.values():
-            _, val_s = load_real(data, kind)
-            section = report[f"seg_{kind.name}"]
-            result = read_split(SegReader.from_folder(models_out, kind), kind, val_s)
-            section["validation"] = result
-            entries[f"seg_{kind.name}"]["validation"] = {
-                **{k: result[k] for k in ("images", "correct", "accuracy")},
-                "segmentation_failed": result["unread"],
-            }
-            temperature = entries[f"seg_{kind.name}"]["calibration"]["temperature"]
-            section["quantization"] = quantization(
-                section["variants"],
-                lambda path, k=kind, t=temperature: SegReader(path, k, t),
-                kind,
-                val_s,
-            )
-            log(
-                f"{kind.name}: real validation {result['correct']}/{result['images']},"
-                f" {result['unread']} not segmented,"
-                f" misread {[m['file'] for m in result['misread']]};"
-                f" quantization {section['quantization']}"
-            )
+        validate_built(
+            SegReader,
+            models_out,
+            data,
+            entries,
+            report,
+            validation_line,
+            log,
+            unread_as="segmentation_failed",
+        )
     return {"models": entries, "report": report}

@@ -1,7 +1,8 @@
 """Reading the real validation split with an exported model, exactly as the host reads it.
 
-Both trainers (train_ctc.py, train_seg.py) report through these two functions, so their
-figures mean the same thing.
+Both trainers (train_ctc.py, train_seg.py) validate their exported models through
+`validate_built` (which reports through `read_split` and `quantization`), so their figures
+mean the same thing.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from host.catalogue import Entry, entry_name
 from host.confidence import reading_of
 from host.imageio import decode_png
-from host.kinds import Kind
+from host.kinds import KINDS, Kind
 from host.reader import ModelReader
 from host.scoring import Outcome, Tally
 from training import data as dataset
@@ -73,3 +75,41 @@ def quantization(
             "median_ms": round(variant["median_ms"], 3),
         }
     return costs
+
+
+def validate_built(
+    reader_type: type[ModelReader],
+    models_out: Path,
+    data: Path,
+    entries: dict[str, dict[str, Any]],
+    report: dict[str, Any],
+    describe: Callable[[Kind, dict[str, Any], dict[str, Any]], str],
+    log: Callable[[str], None],
+    unread_as: str | None = None,
+) -> None:
+    """Read each kind's real validation split with the models just built into `models_out`.
+
+    `reader_type` (CtcReader, SegReader) reads them from `models_out`/models.json. Per kind,
+    its report section gets the figures (`validation`, read_split's) and what each exported
+    variant costs (`quantization`); its models.json entry gets images, correct and accuracy,
+    and the unread count as `unread_as` when given; `describe(kind, figures, section)` is the
+    line logged.
+    """
+    for kind in KINDS.values():
+        name = entry_name(reader_type.method, kind.name)
+        _, val_s = dataset.split(dataset.load_folder(data / kind.name, kind.digits))
+        section = report[name]
+        result = read_split(reader_type.from_folder(models_out, kind), kind, val_s)
+        section["validation"] = result
+        entry = entries[name]
+        entry["validation"] = {k: result[k] for k in ("images", "correct", "accuracy")}
+        if unread_as is not None:
+            entry["validation"][unread_as] = result["unread"]
+        temperature = Entry.from_json(name, entry).temperature
+        section["quantization"] = quantization(
+            section["variants"],
+            lambda path, k=kind, t=temperature: reader_type(path, k, t),
+            kind,
+            val_s,
+        )
+        log(describe(kind, result, section))

@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
+from host.kinds import KINDS
 from training import synth
 from training.data import load_folder, split
 
@@ -57,8 +58,8 @@ class Captchas:
         self.rng = np.random.default_rng(seed)
         self.real: dict[str, dict[str, list[Path]]] = {}
         if real_data is not None:
-            for kind, folder in (("ais6", "ais6"), ("ais3", "ais3")):
-                _, val = split(load_folder(real_data / folder))
+            for kind in KINDS:
+                _, val = split(load_folder(real_data / kind))
                 by_answer: dict[str, list[Path]] = {}
                 for sample in val:
                     by_answer.setdefault(sample.answer, []).append(sample.path)
@@ -231,7 +232,10 @@ def result_page(text: str) -> bytes:
 
 
 # A white login-sized image: no digits at all, so the host has no answer (NO_ANSWER).
-BLANK_LOGIN_PNG = synth.png_bytes(np.full((32, 104, 3), 255, np.uint8), "ais6")
+_LOGIN = KINDS["ais6"]
+BLANK_LOGIN_PNG = synth.png_bytes(
+    np.full((_LOGIN.height, _LOGIN.width, 3), 255, np.uint8), _LOGIN.name
+)
 
 
 # The test's probe: records image loads and input events with page timestamps, and a
