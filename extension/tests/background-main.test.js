@@ -5,6 +5,15 @@ import { test } from "node:test";
 
 import { fakeExt, settle } from "./fake-ext.js";
 
+// The background's long timers (the port's 3-minute idle close, request timeouts) must not
+// keep this test process alive once the tests are done: unref those, keep the short ones.
+const realSetTimeout = globalThis.setTimeout;
+globalThis.setTimeout = (fn, ms, ...args) => {
+  const timer = realSetTimeout(fn, ms, ...args);
+  if (ms >= 10_000) timer.unref?.();
+  return timer;
+};
+
 const TAB = { id: 7 };
 const SENDER = { id: "test-extension", tab: TAB, frameId: 0 };
 const RESULT = { text: "123456", confidence: 0.99, method: "auto", used: "ctc", renderings: 1 };
