@@ -11,9 +11,10 @@ can still be sure of an answer. So a confidence at or above the fill threshold
   captcha does; strips, noise, blank images and gradients mostly do not), and
 - in `auto`: ctc and seg agree on the text and each of them alone reaches the threshold (the solver
   otherwise keeps the higher of two agreeing confidences), and
-- the image turned 180 degrees does not read (ctc) more confidently than the answer does
-  (for `seg`: than ctc reads it upright): a captcha upside down reads as digits (0, 6, 8,
-  9, ...) but worse than the right way up.
+- the image turned 180 degrees, or mirrored left-right or top-bottom (ORIENTATIONS), does
+  not read (ctc) more confidently than the answer does (for `seg`: than ctc reads it
+  upright): a captcha upside down or mirrored reads as digits (0, 6, 8, 9, 3, ...) but
+  worse than the right way round.
   Only 3 of the 1,247 labelled real captchas read better turned (000590, 606, 909, all
   training images: they read the same either way up); none of the validation split.
 
@@ -38,7 +39,20 @@ UNSURE = "unsure"  # they agree, but one of them alone is below the threshold
 ONE_MODEL = "one-model"  # auto could run one model only: agreement unknown
 NOT_A_CAPTCHA = "not-a-captcha"  # the segmenter's pieces do not look like the kind's digits
 UPSIDE_DOWN = "upside-down"  # the image turned 180 degrees reads more confidently
-REASONS = (DISAGREE, UNSURE, ONE_MODEL, NOT_A_CAPTCHA, UPSIDE_DOWN)
+MIRRORED = "mirrored"  # the image mirrored (left-right or top-bottom) reads more confidently
+REASONS = (DISAGREE, UNSURE, ONE_MODEL, NOT_A_CAPTCHA, UPSIDE_DOWN, MIRRORED)
+IMPLAUSIBLE = (NOT_A_CAPTCHA, UPSIDE_DOWN, MIRRORED)  # the image itself is not a captcha
+
+# What a fillable answer is checked against: the image turned or mirrored must not read
+# (ctc) more confidently than it does upright, or the upright image is the turned one. A
+# mirror that reads as the same text is no sign (033, 818, 888 mirror onto themselves); a
+# turn is (606 and 909 turn into each other), so it counts whatever it reads.
+ORIENTATIONS: tuple[tuple[str, tuple[slice, slice], bool], ...] = (
+    # (reason, index of the turned image, whether reading the same text is a sign too)
+    (UPSIDE_DOWN, (slice(None, None, -1), slice(None, None, -1)), True),
+    (MIRRORED, (slice(None), slice(None, None, -1)), False),
+    (MIRRORED, (slice(None, None, -1), slice(None)), False),
+)
 
 
 def digit_pieces(rgb: np.ndarray) -> int:
@@ -71,7 +85,7 @@ def auto_reason(ctc: tuple[str, float] | None, seg: tuple[str, float] | None) ->
 
 
 def upside_down(confidence: float, turned: float | None) -> bool:
-    """Whether the image turned 180 degrees (read with confidence `turned`, None: no answer
+    """Whether the image turned or mirrored (read with confidence `turned`, None: no answer
     of the right length) reads more confidently than the answer's `confidence`."""
     return turned is not None and turned > confidence
 

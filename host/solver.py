@@ -118,9 +118,8 @@ class Solver:
             if not plausibility.look_like_captcha(prepared, the_kind):
                 reason = plausibility.NOT_A_CAPTCHA
             elif reason is None and is_confident(conf):  # only what would be filled
-                if self._turned_reads_better(prepared, the_kind, method, conf):
-                    reason = plausibility.UPSIDE_DOWN
-        plausible = reason not in (plausibility.NOT_A_CAPTCHA, plausibility.UPSIDE_DOWN)
+                reason = self._turned_reads_better(prepared, the_kind, method, text, conf)
+        plausible = reason not in plausibility.IMPLAUSIBLE
         conf = plausibility.capped(conf, reason)
         if len(text) != the_kind.digits:  # by construction never, but never answer wrongly sized
             raise HostError(Code.NO_ANSWER, f"answer {text!r} is not {the_kind.digits} digits")
@@ -146,17 +145,23 @@ class Solver:
         return reader
 
     def _turned_reads_better(
-        self, images: list[np.ndarray], kind: Kind, method: str, conf: float
-    ) -> bool:
-        """Whether ctc reads the images turned 180 degrees more confidently than `conf`, the
-        answer's (for seg: or ctc's own, as seg's confidences run lower); False without ctc."""
+        self, images: list[np.ndarray], kind: Kind, method: str, text: str, conf: float
+    ) -> str | None:
+        """The reason, if ctc reads the images turned or mirrored (plausibility.ORIENTATIONS)
+        more confidently than `conf`, the answer's (for seg: or ctc's own, as seg's
+        confidences run lower); None when none does, or without ctc."""
         if ("ctc", kind.name) not in self._readers:
-            return False
+            return None
         if method == "seg":
             upright = self._vote("ctc", images, kind)
             conf = max(conf, 0.0 if upright is None else upright.confidence)
-        read = self._vote("ctc", [np.ascontiguousarray(rgb[::-1, ::-1]) for rgb in images], kind)
-        return plausibility.upside_down(conf, None if read is None else read.confidence)
+        for reason, index, same_text_counts in plausibility.ORIENTATIONS:
+            read = self._vote("ctc", [np.ascontiguousarray(rgb[index]) for rgb in images], kind)
+            if read is None or (read.text == text and not same_text_counts):
+                continue
+            if plausibility.upside_down(conf, read.confidence):
+                return reason
+        return None
 
     def _vote(self, method: str, images: list[np.ndarray], kind: Kind) -> Reading | None:
         """Average the per-position probabilities of every rendering that read cleanly."""
