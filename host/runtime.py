@@ -6,7 +6,6 @@ browser: more threads cost more in wake-ups than they save.
 
 from __future__ import annotations
 
-import importlib.metadata
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,13 @@ def make_interpreter(path: Path | str) -> Any:
 
 
 def runtime_name() -> str:
-    """The runtime in use and its version, e.g. 'ai-edge-litert 2.3.0'."""
+    """The runtime in use and its version, e.g. 'ai-edge-litert 2.3.0'.
+
+    importlib.metadata is imported here, not at the top: it pulls in email, zipfile and
+    tempfile, about a quarter of the host's own import time, and only `status` needs it.
+    """
+    import importlib.metadata
+
     try:
         version = importlib.metadata.version(_PACKAGE)
     except importlib.metadata.PackageNotFoundError:  # a PyInstaller bundle may lack metadata
