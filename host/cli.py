@@ -7,20 +7,22 @@ recognised before argparse sees them, so they are never mistaken for options.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import host
 from host import caller as callers
 from host import limits, log, paths, protocol, registry
 from host.errors import Code, HostError
 from host.kinds import KINDS
+
+if TYPE_CHECKING:  # argparse is imported only off the serving path: it is not needed there
+    import argparse
 
 
 def load_solver() -> Any:
@@ -69,6 +71,8 @@ def logging_flush() -> None:
 
 
 def parser() -> argparse.ArgumentParser:
+    import argparse
+
     p = argparse.ArgumentParser(
         prog="decaptcha-host",
         description="Reads NTHU AIS captchas. Without options it serves the browser extension "
