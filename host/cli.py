@@ -11,7 +11,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,11 +25,19 @@ if TYPE_CHECKING:  # argparse is imported only off the serving path: it is not n
     import argparse
 
 
-def load_solver() -> Any:
-    """The real Solver over the shipped models (imported late: numpy and the runtime are slow)."""
+def load_solver(kinds: Iterable[str] | None = None) -> Any:
+    """The real Solver over the shipped models, with the models of `kinds` loaded (None:
+    every kind; the rest load on first use). Imported late: numpy and the runtime are slow."""
+    started = time.perf_counter()
     from host.solver import Solver
 
-    return Solver(models_dir=paths.models_dir())
+    log.get().debug("solver imports in %.1f ms", (time.perf_counter() - started) * 1000)
+    return Solver(models_dir=paths.models_dir(), kinds=kinds)
+
+
+def _serving_solver() -> Any:
+    """The server's Solver: no model yet, the load policy decides (host/lazy.py)."""
+    return load_solver(kinds=())
 
 
 def serve(caller: callers.Caller | None) -> int:
@@ -49,7 +57,7 @@ def serve(caller: callers.Caller | None) -> int:
     who = f"{caller.browser} {caller.extension_id[:100]!r}" if caller else "no caller (terminal)"
     logger.info("host %s serving %s", host.__version__, who)
     srv = server.Server(
-        load_solver,
+        _serving_solver,
         timeout=limits.request_timeout(),
         caller=caller,
         caller_allowed=callers.is_allowed(caller, allowed),
