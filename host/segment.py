@@ -399,7 +399,10 @@ def find_digits(rgb: np.ndarray, digits: int) -> _Parts | None:
     on = ids >= 0
     sizes = np.bincount(ids[on], minlength=1)
     ids[on & (sizes[np.maximum(ids, 0)] < MIN_PIXELS)] = -1  # specks on seams
-    if len(np.unique(ids[ids >= 0])) > MAX_COMPONENTS_PER_DIGIT * digits + 8:
+    # return_counts keeps np.unique on its sorting path: the plain call asks np.ma.is_masked,
+    # and importing numpy.ma (~10 ms) on the first captcha came out of the first answer.
+    kept, _ = np.unique(ids[ids >= 0], return_counts=True)
+    if len(kept) > MAX_COMPONENTS_PER_DIGIT * digits + 8:
         return None  # confetti, not a captcha: merging it would only burn time
     parts = _Parts(ids, rgb, alpha, label)
     return parts if _to_count(parts, digits) else None
