@@ -18,7 +18,18 @@ from bench import machine, report
 from bench.datasets import Dataset, real_validation, synthetic
 
 REPO = Path(__file__).resolve().parent.parent
-SECTIONS = ("accuracy", "latency", "throughput", "coldstart", "browser", "sizes", "rss")
+SECTIONS = (
+    "accuracy",
+    "latency",
+    "throughput",
+    "coldstart",
+    "phases",
+    "policies",
+    "browser",
+    "sizes",
+    "rss",
+    "floors",  # last: it reads the sections above (bench/floors.py)
+)
 KINDS = ("ais6", "ais3")
 METHODS = ("seg", "ctc", "auto")
 
@@ -181,6 +192,24 @@ class Bench:
 
         png = self.timing_set("ais6").items[0].png
         return cold_starts(self.host_commands(), png, self.args.runs)
+
+    def phases(self) -> dict:
+        from bench.phases import measure
+
+        return measure(self.timing_set("ais6").items[0].png, self.args.runs)
+
+    def policies(self) -> dict:
+        from bench.floors import load_policies
+
+        hosts = self.host_commands()
+        argv = hosts.get("bundle") or hosts["python -m host"]
+        png6, png3 = (self.timing_set(kind).items[0].png for kind in KINDS)
+        return load_policies(argv, png6, png3, self.args.runs)
+
+    def floors(self) -> dict:
+        from bench.floors import table
+
+        return table(self.result)
 
     def browser(self) -> dict:
         from bench.browser import run_e2e

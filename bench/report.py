@@ -266,6 +266,13 @@ def render(result: dict) -> str:
         lines += coldstart_section(result["coldstart"])
     if result.get("browser"):
         lines += browser_section(result["browser"])
+    if result.get("floors") or result.get("phases"):
+        from bench import floors, phases
+
+        lines += floors.section(result.get("floors") or {}, result.get("policies"))
+        if result.get("phases"):
+            lines += ["Cold host, phase by phase (bench/phases.py):", ""]
+            lines += [phases.table(result["phases"]), ""]
     if result.get("sizes") or result.get("rss"):
         lines += sizes_section(result.get("sizes", {}), result.get("rss", {}))
     if result.get("skipped"):
