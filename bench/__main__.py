@@ -221,6 +221,7 @@ class Bench:
         for host in ("cold", "warm"):
             if raw.get(f"{host}_ms"):
                 out[host] = summarize(raw[f"{host}_ms"])
+        out["steps"] = {step: summarize(v) for step, v in raw.get("steps_ms", {}).items() if v}
         return out
 
     def sizes(self) -> dict:

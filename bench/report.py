@@ -171,6 +171,10 @@ def browser_section(br: dict) -> list[str]:
         if host in br
     ]
     lines += _table(["host", "median", "p90", "runs"], rows)
+    if br.get("steps"):
+        lines += ["Step by step (content/page.js marks, page clock):", ""]
+        steps = [[k, ms(v["median"]), ms(v["p90"]), str(v["n"])] for k, v in br["steps"].items()]
+        lines += _table(["host, step", "median", "p90", "samples"], steps)
     if br.get("command"):
         lines += [f"From `{br['command']}`: {'; '.join(br.get('pytest', []))}.", ""]
     return lines
