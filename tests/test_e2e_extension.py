@@ -129,6 +129,11 @@ def latency(live: Live, field: str, answer: str) -> float | None:
 # The content script's User Timing marks (content/page.js), as steps after the image's load
 # event: what each part of the image-load -> field-filled time is spent on (never asserted).
 STEPS = {
+    # Before the image (page clock from navigation): the content script starts, reads the
+    # settings, then asks the background to open the port (WARM).
+    "page: navigation -> content script": ("navigation", "start"),
+    "page: settings read (then WARM)": ("start", "settings"),
+    "page: settings -> image load": ("settings", "load"),
     "to capture": ("load", "capture"),  # load event, the controller, the job
     "canvas draw": ("capture", "drawn"),
     "PNG encode (toDataURL)": ("drawn", "encoded"),
@@ -149,11 +154,12 @@ def breakdown(live: Live, field: str, answer: str) -> dict[str, float] | None:
         const fill = load && p.inputs.find(
           (i) => i.name === field && i.value === answer && i.t >= load.t);
         if (!fill) return null;
-        const out = { load: load.t, input: fill.t };
+        const out = { load: load.t, input: fill.t, navigation: 0 };
         for (const m of performance.getEntriesByType("mark")) {
           const name = m.name.replace("ais-decaptcha:", "");
           const inside = m.startTime >= load.t && m.startTime <= fill.t;
-          if (m.name !== name && inside) out[name] = m.startTime;
+          const early = name === "start" || name === "settings";  // once per page, before
+          if (m.name !== name && (inside || early)) out[name] = m.startTime;
         }
         return out;
         """,

@@ -97,7 +97,9 @@
   async function runOnPage(spec, { warmEarly }) {
     // An AIS page framed by another site: not ours to fill (a script there could read the answer).
     if (!framedOnlyByAis(document.defaultView)) return;
+    mark("start");
     let settings = await loadSettings(ext.storage.local);
+    mark("settings");
     if (warmEarly && settings.autofill) send({ type: MSG.WARM });
     await domReady(document);
     const controller = new CaptchaController({ doc: document, spec, env: browserEnv(), settings });
