@@ -98,9 +98,11 @@
     // An AIS page framed by another site: not ours to fill (a script there could read the answer).
     if (!framedOnlyByAis(document.defaultView)) return;
     mark("start");
+    // Ask for the host before reading the settings (in a fresh browser that read takes
+    // ~0.1 s): the background keeps the autofill switch and starts no host when it is off.
+    if (warmEarly) send({ type: MSG.WARM, ifAutofill: true });
     let settings = await loadSettings(ext.storage.local);
     mark("settings");
-    if (warmEarly && settings.autofill) send({ type: MSG.WARM });
     await domReady(document);
     const controller = new CaptchaController({ doc: document, spec, env: browserEnv(), settings });
     if (!controller.start()) return;
