@@ -20,7 +20,19 @@ from host.kinds import KINDS
 from host.protocol import METHODS
 
 REPO = Path(__file__).resolve().parent.parent
-SECTIONS = ("accuracy", "garbage", "latency", "throughput", "coldstart", "browser", "sizes", "rss")
+SECTIONS = (
+    "accuracy",
+    "garbage",
+    "latency",
+    "throughput",
+    "coldstart",
+    "phases",
+    "policies",
+    "browser",
+    "sizes",
+    "rss",
+    "floors",  # last: it reads the sections above (bench/floors.py)
+)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -188,6 +200,24 @@ class Bench:
         png = self.timing_set("ais6").items[0].png
         return cold_starts(self.host_commands(), png, self.args.runs)
 
+    def phases(self) -> dict:
+        from bench.phases import measure
+
+        return measure(self.timing_set("ais6").items[0].png, self.args.runs)
+
+    def policies(self) -> dict:
+        from bench.floors import load_policies
+
+        hosts = self.host_commands()
+        argv = hosts.get("bundle") or hosts["python -m host"]
+        png6, png3 = (self.timing_set(kind).items[0].png for kind in KINDS)
+        return load_policies(argv, png6, png3, self.args.runs)
+
+    def floors(self) -> dict:
+        from bench.floors import table
+
+        return table(self.result)
+
     def browser(self) -> dict:
         from bench.browser import run_e2e
         from bench.stats import summarize
@@ -198,6 +228,7 @@ class Bench:
         for host in ("cold", "warm"):
             if raw.get(f"{host}_ms"):
                 out[host] = summarize(raw[f"{host}_ms"])
+        out["steps"] = {step: summarize(v) for step, v in raw.get("steps_ms", {}).items() if v}
         return out
 
     def sizes(self) -> dict:

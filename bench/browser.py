@@ -40,6 +40,7 @@ def run_e2e(
     ]
     cold: list[float] = []
     warm: list[float] = []
+    steps: dict[str, list[float]] = {}
     outcomes = []
     with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
         for i in range(runs):
@@ -61,9 +62,13 @@ def run_e2e(
             entry = json.loads(path.read_text())["browsers"][browser]
             cold += entry.get("cold_ms", [])
             warm += entry.get("warm_ms", [])
+            for key, values in entry.items():  # the steps' breakdown (content/page.js marks)
+                if key.startswith(("cold ", "warm ")) and key.endswith("_ms"):
+                    steps.setdefault(key[: -len("_ms")], []).extend(values)
     return {
         "cold_ms": cold,
         "warm_ms": warm,
+        "steps_ms": steps,
         "pytest": outcomes,
         "command": " ".join(["python", *cmd[1:]]) + f"  (x{runs}, DECAPTCHA_E2E_REPEATS={repeats})",
     }

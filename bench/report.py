@@ -173,6 +173,10 @@ def browser_section(br: dict) -> list[str]:
         if host in br
     ]
     lines += _table(["host", "median", "p90", "runs"], rows)
+    if br.get("steps"):
+        lines += ["Step by step (content/page.js marks, page clock):", ""]
+        steps = [[k, ms(v["median"]), ms(v["p90"]), str(v["n"])] for k, v in br["steps"].items()]
+        lines += _table(["host, step", "median", "p90", "samples"], steps)
     if br.get("command"):
         lines += [f"From `{br['command']}`: {'; '.join(br.get('pytest', []))}.", ""]
     return lines
@@ -268,6 +272,13 @@ def render(result: dict) -> str:
         lines += coldstart_section(result["coldstart"])
     if result.get("browser"):
         lines += browser_section(result["browser"])
+    if result.get("floors") or result.get("phases"):
+        from bench import floors, phases
+
+        lines += floors.section(result.get("floors") or {}, result.get("policies"))
+        if result.get("phases"):
+            lines += ["Cold host, phase by phase (bench/phases.py):", ""]
+            lines += [phases.table(result["phases"]), ""]
     if result.get("sizes") or result.get("rss"):
         lines += sizes_section(result.get("sizes", {}), result.get("rss", {}))
     if result.get("skipped"):

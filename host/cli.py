@@ -7,14 +7,13 @@ recognised before argparse sees them, so they are never mistaken for options.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import host
 from host import browsers, install, limits, log, paths, protocol
@@ -22,12 +21,23 @@ from host import caller as callers
 from host.errors import Code, HostError
 from host.kinds import KINDS
 
+if TYPE_CHECKING:  # argparse is imported only off the serving path: it is not needed there
+    import argparse
 
-def load_solver() -> Any:
-    """The real Solver over the shipped models (imported late: numpy and the runtime are slow)."""
+
+def load_solver(kinds: Iterable[str] | None = None) -> Any:
+    """The real Solver over the shipped models, with the models of `kinds` loaded (None:
+    every kind; the rest load on first use). Imported late: numpy and the runtime are slow."""
+    started = time.perf_counter()
     from host.solver import Solver
 
-    return Solver(models_dir=paths.models_dir())
+    log.get().debug("solver imports in %.1f ms", (time.perf_counter() - started) * 1000)
+    return Solver(models_dir=paths.models_dir(), kinds=kinds)
+
+
+def _serving_solver() -> Any:
+    """The server's Solver: no model yet, the load policy decides (host/lazy.py)."""
+    return load_solver(kinds=())
 
 
 def serve(caller: callers.Caller | None) -> int:
@@ -47,7 +57,7 @@ def serve(caller: callers.Caller | None) -> int:
     who = f"{caller.browser} {caller.extension_id[:100]!r}" if caller else "no caller (terminal)"
     logger.info("host %s serving %s", host.__version__, who)
     srv = server.Server(
-        load_solver,
+        _serving_solver,
         timeout=limits.request_timeout(),
         caller=caller,
         caller_allowed=callers.is_allowed(caller, allowed),
@@ -74,6 +84,8 @@ def logging_flush() -> None:
 
 
 def parser() -> argparse.ArgumentParser:
+    import argparse
+
     p = argparse.ArgumentParser(
         prog="decaptcha-host",
         description="Reads NTHU AIS captchas. Without options it serves the browser extension "

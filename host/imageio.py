@@ -17,7 +17,7 @@ import warnings
 import zlib
 
 import numpy as np
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from host.errors import Code, HostError
 from host.limits import MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS
@@ -29,9 +29,10 @@ _DATA_URL = re.compile(r"^data:([^;,]*)((?:;[^;,]*)*),", re.IGNORECASE)
 # Pillow's own bomb guard, as a second line behind our header check: over this it raises.
 Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
 
-# Pillow imports its format plugins on the first open; do it now, at start-up, so a request
-# never runs an import (in a bundle deleted under a running host, one raised SystemExit).
-Image.preinit()
+# Only the PNG plugin, imported now, at start-up, so a request never runs an import (in a
+# bundle deleted under a running host, one raised SystemExit). Image.open would import
+# Pillow's BMP, GIF, JPEG and PPM plugins too (and subprocess with JPEG) for nothing: the
+# signature is checked before Pillow sees the bytes, and only PNG is ever read.
 
 
 def decode_base64(text: str, limit: int = MAX_IMAGE_BYTES) -> bytes:
@@ -95,7 +96,8 @@ def decode_png(data: bytes, max_pixels: int = MAX_IMAGE_PIXELS, limit: int = MAX
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+            with PngImagePlugin.PngImageFile(io.BytesIO(data)) as image:
+                Image._decompression_bomb_check(image.size)  # what Image.open does here
                 image.load()
                 rgb = _to_rgb(image)
     except HostError:

@@ -149,8 +149,12 @@ def setup(to_file: bool = True, level: int = logging.INFO) -> logging.Logger:
     """The host's logger, writing to stderr and (when it can) to the rotating log file.
 
     A log file that cannot be opened (read-only home, full disk) is not an error: the host
-    must still answer, so it logs to stderr alone and says so.
+    must still answer, so it logs to stderr alone and says so. `$DECAPTCHA_DEBUG=1` logs at
+    debug level: the time of each start-up phase (imports, catalogue, each interpreter and
+    its XNNPACK set-up, warm-up reads).
     """
+    if os.environ.get("DECAPTCHA_DEBUG") == "1":
+        level = logging.DEBUG
     logger = logging.getLogger("host")
     logger.setLevel(level)
     logger.propagate = False

@@ -25,6 +25,8 @@ the transformed images.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from host.confidence import is_confident
@@ -45,13 +47,14 @@ IMPLAUSIBLE = (NOT_A_CAPTCHA, UPSIDE_DOWN, MIRRORED)  # the image itself is not 
 
 # What a fillable answer is checked against: the image turned or mirrored must not read
 # (ctc) more confidently than it does upright, or the upright image is the turned one. A
-# mirror that reads as the same text is no sign (033, 818, 888 mirror onto themselves); a
-# turn is (606 and 909 turn into each other), so it counts whatever it reads.
-ORIENTATIONS: tuple[tuple[str, tuple[slice, slice], bool], ...] = (
-    # (reason, index of the turned image, whether reading the same text is a sign too)
-    (UPSIDE_DOWN, (slice(None, None, -1), slice(None, None, -1)), True),
-    (MIRRORED, (slice(None), slice(None, None, -1)), False),
-    (MIRRORED, (slice(None, None, -1), slice(None)), False),
+# mirror that reads as the answer's own mirror text is no sign: 0, 3 and 8 mirror onto
+# themselves top-bottom (033, 818), 0 and 8 left-right read reversed (800 -> 008). A turn is
+# a sign whatever it reads (606 and 909 turn into each other).
+ORIENTATIONS: tuple[tuple[str, tuple[slice, slice], Callable[[str], str] | None], ...] = (
+    # (reason, index of the turned image, the answer's innocent text when read that way)
+    (UPSIDE_DOWN, (slice(None, None, -1), slice(None, None, -1)), None),
+    (MIRRORED, (slice(None), slice(None, None, -1)), lambda text: text[::-1]),
+    (MIRRORED, (slice(None, None, -1), slice(None)), lambda text: text),
 )
 
 

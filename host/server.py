@@ -42,6 +42,7 @@ class Server:
         caller_allowed: bool = True,
     ) -> None:
         self.solver = LazySolver(load_solver)
+        self._solved = False  # the last frame answered was a solve request
         self.handler = Handler(self.solver, caller)
         self.timeout = timeout
         self.caller = caller
@@ -75,6 +76,8 @@ class Server:
             reply, finished = self.answer(payload)
             if not self._write(writer, reply):
                 return EXIT_BROKEN_PIPE
+            if self._solved and finished:
+                self.solver.answered()  # the first answer is out: the other models may load
             if not finished:
                 return EXIT_TIMEOUT
 
@@ -84,12 +87,19 @@ class Server:
         Parsing happens here; decoding and solving run on a worker thread so that a request
         that hangs (a pathological image, a stuck model) still gets a TIMEOUT reply.
         """
+        self._solved = False
         try:
             request = protocol.parse_payload(payload)
         except protocol.RequestError as exc:
             self.log.info("request %r: %s %s", exc.request_id, exc.code, exc.message[:200])
             return protocol.error_reply(exc.request_id, exc.code, exc.message), True
-        self.solver.ensure()  # once per process, and not counted in the request's time
+        # Loading is not counted in the request's time: the solver once per process, then the
+        # models the request needs (a solve of a named kind: that kind's; status: every one).
+        if request.action == protocol.SOLVE:
+            self._solved = True
+            self.solver.prepare([request.kind] if request.kind else [])
+        else:
+            self.solver.prepare(None)
         return worker.run(self.handler.handle, request, self.timeout)
 
     def _write(self, writer: BinaryIO, reply: dict) -> bool:

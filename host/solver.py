@@ -1,4 +1,5 @@
-"""The Solver: loads every model once, reads a captcha with ctc, seg or both, and votes.
+"""The Solver: loads each model once (up front, or a kind on its first solve), reads a
+captcha with ctc, seg or both, and votes.
 
 Confidence is a calibrated probability that the answer is right: each reader returns
 temperature-calibrated per-position probabilities (calibration in models.json), the
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -23,8 +25,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from host import paths, plausibility
-from host.catalogue import CATALOGUE_FILE, entry_name, read_catalogue
+from host import log, paths, plausibility
+from host.catalogue import CATALOGUE_FILE, Catalogue, entry_name, read_catalogue
 from host.confidence import Reading, is_confident, reading_of
 from host.errors import Code, HostError
 from host.kinds import KINDS, Kind, kind_for_size
@@ -55,47 +57,88 @@ class Answer:
 
 
 class Solver:
-    def __init__(self, models_dir: Path | None = None) -> None:
-        """Load every model of the catalogue once; a model that fails is kept as an error."""
+    def __init__(self, models_dir: Path | None = None, kinds: Iterable[str] | None = None) -> None:
+        """Read the catalogue and load the models of `kinds` now (None: every kind; () none).
+
+        A kind not loaded here loads on its first solve, or with `load`. A model that fails
+        is kept as an error for status().
+        """
         self.models_dir = Path(models_dir) if models_dir is not None else paths.models_dir()
         self._readers: dict[tuple[str, str], ModelReader] = {}
         self._models: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()  # interpreters are not safe to share across threads
+        self._load_lock = threading.Lock()  # one kind loads at a time, each kind once
+        self._tried: set[str] = set()  # kinds whose models have been loaded (or failed)
+        started = time.perf_counter()
+        self._catalogue: Catalogue | None
         try:
-            catalogue = read_catalogue(self.models_dir)
+            self._catalogue = read_catalogue(self.models_dir)
         except Exception as exc:
-            catalogue = None
+            self._catalogue = None
             unreadable = (
                 f"{CATALOGUE_FILE} unreadable in {self.models_dir}: {type(exc).__name__}: {exc}"
             )
+        log.get().debug("catalogue read in %.1f ms", (time.perf_counter() - started) * 1000)
         for method in MODEL_METHODS:
             for kind in KINDS.values():
                 name = entry_name(method, kind.name)
-                entry = catalogue.entries.get(name) if catalogue else None
+                entry = self._catalogue.entries.get(name) if self._catalogue else None
                 self._models[name] = {"file": entry.file if entry else None}
-                if catalogue is None:
+                if self._catalogue is None:
                     self._models[name]["error"] = unreadable
-                    continue
-                try:
-                    reader = reader_class(method).for_entry(
-                        self.models_dir, catalogue.entry(method, kind.name)
-                    )
-                    # One read now: the first invoke is slow (~50 ms, the runtime sets up its
-                    # kernels), and a model that loads but cannot run is caught here.
-                    reader.read(np.full((kind.height, kind.width, 3), 255, np.uint8))
-                except Exception as exc:
-                    self._models[name]["error"] = f"{type(exc).__name__}: {exc}"[:300]
-                else:
-                    self._readers[(method, kind.name)] = reader
+        if self._catalogue is None:
+            self._tried.update(KINDS)
+        self.load(kinds)
+
+    def load(self, kinds: Iterable[str] | None = None) -> list[str]:
+        """Load the models of `kinds` (None: every kind) that were not tried yet; the kinds
+        this call loaded. Safe from several threads: a caller waits for a kind another
+        thread is loading."""
+        done = []
+        for kind in KINDS if kinds is None else kinds:
+            if kind in self._tried:
+                continue
+            with self._load_lock:
+                if kind not in self._tried:
+                    self._load_kind(KINDS[kind])
+                    self._tried.add(kind)
+                    done.append(kind)
+        return done
+
+    def _load_kind(self, kind: Kind) -> None:
+        assert self._catalogue is not None
+        for method in MODEL_METHODS:
+            name = entry_name(method, kind.name)
+            started = time.perf_counter()
+            try:
+                reader = reader_class(method).for_entry(
+                    self.models_dir, self._catalogue.entry(method, kind.name)
+                )
+                loaded = time.perf_counter()
+                # One read now: a model that loads but cannot run is caught here, not in the
+                # user's first request.
+                reader.read(np.full((kind.height, kind.width, 3), 255, np.uint8))
+            except Exception as exc:
+                self._models[name]["error"] = f"{type(exc).__name__}: {exc}"[:300]
+            else:
+                self._readers[(method, kind.name)] = reader
+                log.get().debug(
+                    "%s: interpreter %.1f ms, warm-up read %.1f ms",
+                    name,
+                    (loaded - started) * 1000,
+                    (time.perf_counter() - loaded) * 1000,
+                )
 
     def status(self) -> dict[str, Any]:
-        """Runtime name and version; per model its file and whether it loaded (or why not);
-        `ready` when every model loaded."""
+        """Runtime name and version; per model its file, whether it loaded, its `state`
+        (loaded, not loaded yet, failed) and why it failed; `ready` when every model loaded."""
         models = {}
         for name, info in self._models.items():
-            loaded = "error" not in info
-            models[name] = {"file": info["file"], "loaded": loaded}
-            if not loaded:
+            method, kind = name.split("_", 1)
+            loaded = (method, kind) in self._readers
+            state = "loaded" if loaded else "failed" if "error" in info else "not loaded yet"
+            models[name] = {"file": info["file"], "loaded": loaded, "state": state}
+            if "error" in info:
                 models[name]["error"] = info["error"]
         ready = all(m["loaded"] for m in models.values())
         return {"runtime": runtime_name(), "models": models, "ready": ready}
@@ -105,6 +148,7 @@ class Solver:
         started = time.perf_counter()
         check_method(method)  # the protocol checked a request already; a Python caller may not
         the_kind = _check(images, check_kind(kind))
+        self.load([the_kind.name])
         prepared = [_fit(rgb, the_kind) for rgb in images]
         with self._lock:
             if method == AUTO:
@@ -140,7 +184,7 @@ class Solver:
     def _reader(self, method: str, kind: Kind) -> ModelReader:
         reader = self._readers.get((method, kind.name))
         if reader is None:
-            error = self._models[f"{method}_{kind.name}"].get("error", "not loaded")
+            error = self._models[entry_name(method, kind.name)].get("error", "not loaded")
             raise HostError(Code.MODEL_ERROR, f"{method} model for {kind.name}: {error}")
         return reader
 
@@ -155,9 +199,9 @@ class Solver:
         if method == "seg":
             upright = self._vote("ctc", images, kind)
             conf = max(conf, 0.0 if upright is None else upright.confidence)
-        for reason, index, same_text_counts in plausibility.ORIENTATIONS:
+        for reason, index, innocent in plausibility.ORIENTATIONS:
             read = self._vote("ctc", [np.ascontiguousarray(rgb[index]) for rgb in images], kind)
-            if read is None or (read.text == text and not same_text_counts):
+            if read is None or (innocent is not None and read.text == innocent(text)):
                 continue
             if plausibility.upside_down(conf, read.confidence):
                 return reason

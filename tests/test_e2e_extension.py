@@ -126,6 +126,51 @@ def latency(live: Live, field: str, answer: str) -> float | None:
     )
 
 
+# The content script's User Timing marks (content/page.js), as steps after the image's load
+# event: what each part of the image-load -> field-filled time is spent on (never asserted).
+STEPS = {
+    # Before the image (page clock from navigation): the content script starts, reads the
+    # settings, then asks the background to open the port (WARM).
+    "page: navigation -> content script": ("navigation", "start"),
+    "page: settings read (then WARM)": ("start", "settings"),
+    "page: settings -> image load": ("settings", "load"),
+    "to capture": ("load", "capture"),  # load event, the controller, the job
+    "canvas draw": ("capture", "drawn"),
+    "PNG encode (toDataURL)": ("drawn", "encoded"),
+    "to send": ("encoded", "sent"),
+    "round trip: content -> worker -> host -> back": ("sent", "replied"),
+    "fill and input event": ("replied", "input"),
+}
+
+
+def breakdown(live: Live, field: str, answer: str) -> dict[str, float] | None:
+    """Page-clock ms per step of the last fill (STEPS), or None when a mark is missing."""
+    times = js(
+        live,
+        """
+        const [field, answer] = arguments;
+        const p = window.__e2e, img = document.querySelector('img[src*="auth_img"]');
+        const load = p.loads.filter((l) => l.src === img.src).pop();
+        const fill = load && p.inputs.find(
+          (i) => i.name === field && i.value === answer && i.t >= load.t);
+        if (!fill) return null;
+        const out = { load: load.t, input: fill.t, navigation: 0 };
+        for (const m of performance.getEntriesByType("mark")) {
+          const name = m.name.replace("ais-decaptcha:", "");
+          const inside = m.startTime >= load.t && m.startTime <= fill.t;
+          const early = name === "start" || name === "settings";  // once per page, before
+          if (m.name !== name && (inside || early)) out[name] = m.startTime;
+        }
+        return out;
+        """,
+        field,
+        answer,
+    )
+    if not times or not all(a in times and b in times for a, b in STEPS.values()):
+        return None
+    return {step: times[b] - times[a] for step, (a, b) in STEPS.items()}
+
+
 def captcha_loaded(live: Live) -> bool:
     return bool(js(live, "return window.__e2e.loads.some((l) => l.src.includes('auth_img'))"))
 
@@ -135,7 +180,9 @@ def open_login(live: Live, url: str) -> str:
     return live.driver.find_element(By.NAME, "fnstr").get_attribute("value")
 
 
-def solve_login(live: Live, url: str = LOGIN) -> tuple[str, str, float | None]:
+def solve_login(
+    live: Live, url: str = LOGIN, record: Timings | None = None, temperature: str = ""
+) -> tuple[str, str, float | None]:
     """Load the login page until the extension fills it (it may abstain a few times, never
     be wrong); returns (pwdstr, answer, ms from image load to fill)."""
     for _ in range(ABSTAIN_RETRIES):
@@ -145,6 +192,9 @@ def solve_login(live: Live, url: str = LOGIN) -> tuple[str, str, float | None]:
         got = value(live, "passwd2")
         if phase == "filled":
             assert got == answer, f"{live.name}: filled {got!r}, the captcha says {answer!r}"
+            if record is not None:
+                for step, ms in (breakdown(live, "passwd2", answer) or {}).items():
+                    record.add(live.name, f"{temperature} {step}", ms)
             return pwdstr, answer, latency(live, "passwd2", answer)
         assert phase == "low-confidence" and got == "", (phase, got)
     pytest.fail(f"{live.name}: the extension abstained on {ABSTAIN_RETRIES} login captchas")
@@ -257,11 +307,11 @@ def fresh(request, homes, server, state) -> Iterator[Live]:  # noqa: F811
 def test_login_filled_cold_then_warm(live: Live, timings: Timings) -> None:  # noqa: F811
     before = len(live.state.posts)
     # The browser is fresh: the host starts as the page loads (cold).
-    _, _, cold = solve_login(live)
+    _, _, cold = solve_login(live, record=timings, temperature="cold")
     timings.add(live.name, "cold", cold)
     # The host is running now (warm). The benchmarks ask for more samples.
     for _ in range(int(os.environ.get("DECAPTCHA_E2E_REPEATS", "5"))):
-        _, _, warm = solve_login(live)
+        _, _, warm = solve_login(live, record=timings, temperature="warm")
         timings.add(live.name, "warm", warm)
     assert len(live.state.posts) == before, "the form was submitted without the option"
 

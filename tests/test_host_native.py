@@ -220,7 +220,7 @@ STRAY_OUTPUT = textwrap.dedent(
     import ctypes, os, sys
     import host.cli
 
-    def noisy_solver():
+    def noisy_solver(**_kwargs):
         print("print from Python")
         sys.stdout.write("write to sys.stdout\\n")
         os.write(1, b"os.write to fd 1\\n")

@@ -269,3 +269,51 @@ def test_what_solve_imports_is_imported_at_start_up() -> None:
     script = "import sys, host.server; print('PIL.PngImagePlugin' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO)
     assert out.stdout.strip() == "True", out.stderr
+
+
+# -- loading per kind (host/lazy.py) -----------------------------------------------------------
+
+
+class KindLoadingSolver:
+    """Records which kinds it was asked to load, in order, and by which thread."""
+
+    def __init__(self) -> None:
+        self.loads: list[tuple[str, ...] | None] = []
+        self.rest_loaded = threading.Event()
+
+    def load(self, kinds=None):
+        self.loads.append(None if kinds is None else tuple(kinds))
+        if kinds is None:
+            self.rest_loaded.set()
+        return []
+
+    def solve(self, images, kind, method):
+        raise AssertionError("not reached: the image is not a PNG")
+
+    def status(self):
+        return {"runtime": "x", "models": {}, "ready": True}
+
+
+def solve_frame(rid: int, kind: str | None = "ais3") -> bytes:
+    return frame({"id": rid, "action": "solve", "image": "R0lGODlh", "kind": kind})
+
+
+@pytest.mark.parametrize("policy", ["background", "on-use", "eager"])
+def test_a_solve_loads_its_kind_first_and_the_rest_by_policy(monkeypatch, policy) -> None:
+    monkeypatch.setenv("DECAPTCHA_LOAD", policy)
+    fake = KindLoadingSolver()
+    _, replies = serve(solve_frame(1) + solve_frame(2, None), lambda: fake)
+    assert [r["error"]["code"] for r in replies] == ["BAD_IMAGE", "BAD_IMAGE"]
+    # Before each solve, outside its time: its kind; a solve without a kind loads its own.
+    assert fake.loads[0] == ("ais3",) and () in fake.loads
+    if policy == "background":
+        assert fake.rest_loaded.wait(5)  # after the first answer, on a thread
+    else:
+        assert None not in fake.loads
+
+
+def test_status_first_loads_every_model_so_it_is_never_provisional(monkeypatch) -> None:
+    monkeypatch.setenv("DECAPTCHA_LOAD", "on-use")
+    fake = KindLoadingSolver()
+    _, replies = serve(frame({"id": 1, "action": "status"}), lambda: fake)
+    assert replies[0]["result"]["ready"] is True and None in fake.loads

@@ -140,6 +140,46 @@ def test_a_corrupt_model_only_disables_itself(tmp_path: Path) -> None:
     assert solver.solve([rgb], None, "ctc").text == text
 
 
+# ---- loading per kind ----------------------------------------------------------------------
+
+
+def states(solver: Solver) -> dict[str, str]:
+    return {name: m["state"] for name, m in solver.status()["models"].items()}
+
+
+def test_a_kind_loads_on_its_first_solve_and_status_says_what_is_not_loaded_yet() -> None:
+    need((MODELS / "models.json").exists(), "models/ is not built yet")
+    solver = Solver(MODELS, kinds=())
+    assert set(states(solver).values()) == {"not loaded yet"}
+    assert solver.status()["ready"] is False
+    assert not any("error" in m for m in solver.status()["models"].values())
+    rgb, text = image("ais6", 3)
+    assert solver.solve([rgb], None, "auto").text == text
+    assert states(solver) == {
+        "ctc_ais6": "loaded",
+        "seg_ais6": "loaded",
+        "ctc_ais3": "not loaded yet",
+        "seg_ais3": "not loaded yet",
+    }
+    assert solver.load() == ["ais3"] and solver.load() == []
+    assert set(states(solver).values()) == {"loaded"} and solver.status()["ready"] is True
+
+
+def test_a_model_that_fails_to_load_per_kind_is_failed_not_pending(tmp_path: Path) -> None:
+    need((MODELS / "models.json").exists(), "models/ is not built yet")
+    meta = json.loads((MODELS / "models.json").read_text())
+    for entry in meta["models"].values():
+        shutil.copy(MODELS / entry["file"], tmp_path / entry["file"])
+    (tmp_path / "models.json").write_text(json.dumps(meta))
+    (tmp_path / meta["models"]["seg_ais3"]["file"]).write_bytes(b"not a model")
+    solver = Solver(tmp_path, kinds=["ais3"])
+    assert states(solver)["seg_ais3"] == "failed" and solver.status()["models"]["seg_ais3"]["error"]
+    assert states(solver)["ctc_ais3"] == "loaded" and states(solver)["ctc_ais6"] == "not loaded yet"
+    rgb, text = image("ais3", 4)
+    answer = solver.solve([rgb], None, "auto")
+    assert answer.used == "ctc" and answer.text == text
+
+
 # ---- the shipped models --------------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@
 
 import "../shared/config.js";
 import "../shared/health.js";
+import "../shared/settings.js";
 import { NativeHost } from "./native.js";
 import { solveRequest } from "./requests.js";
 import { SubmitGuard, memoryStore } from "./submit-guard.js";
@@ -19,6 +20,17 @@ const host = new NativeHost({
   // Firefox puts the reason on the port, Chromium in runtime.lastError (read it here,
   // inside onDisconnect, or Chromium logs it as unchecked).
   errorOf: (port) => port?.error?.message ?? ext.runtime.lastError?.message,
+});
+
+// The autofill switch, kept here so that a page's WARM, sent before the page has read the
+// settings itself, is answered without a storage read (docs/BENCHMARKS.md, issue 13).
+const { loadSettings, onSettingsChanged } = globalThis.AISDecaptcha.settings;
+let autofillOn = loadSettings(ext.storage.local).then(
+  (s) => s.autofill,
+  () => true, // unreadable: the page's own read decides what it fills; warming is harmless
+);
+onSettingsChanged(ext.storage, (s) => {
+  autofillOn = Promise.resolve(s.autofill);
 });
 
 // storage.session survives the service worker being stopped, and is cleared with the browser.
@@ -121,6 +133,7 @@ async function handle(msg, sender) {
   switch (msg?.type) {
     case MSG.WARM:
       noteCaptchaTab(tabId);
+      if (msg.ifAutofill && !(await autofillOn)) return { ok: true };
       host.warm();
       checkHost().then((health) => setBadge(tabId, badgeFor(null, health)));
       return { ok: true };

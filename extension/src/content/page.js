@@ -10,16 +10,25 @@
   const ext = globalThis.browser ?? globalThis.chrome;
   const MAX_PIXELS = 512 * 512;
   const MAX_FRAME_DEPTH = 16;
+  // User Timing marks around the capture and the round trip to the background: the e2e
+  // harness reads them to break the image-load -> field-filled time down
+  // (docs/BENCHMARKS.md). Silent (nothing on the console), about a microsecond each.
+  const MARK = "ais-decaptcha:";
+  const mark = (name) => globalThis.performance?.mark?.(MARK + name);
 
   /** Draw the displayed image (same origin, so the canvas is not tainted) and encode it as PNG. */
   function captureImage(img) {
     // Captchas are about 100x30; anything far larger is not one, and is not worth encoding.
     if (img.naturalWidth * img.naturalHeight > MAX_PIXELS) throw new Error("image too large for a captcha");
+    mark("capture");
     const canvas = img.ownerDocument.createElement("canvas");
     canvas.width = img.naturalWidth;
     canvas.height = img.naturalHeight;
     canvas.getContext("2d").drawImage(img, 0, 0);
-    return canvas.toDataURL("image/png");
+    mark("drawn");
+    const url = canvas.toDataURL("image/png");
+    mark("encoded");
+    return url;
   }
 
   /**
@@ -70,7 +79,12 @@
 
   function browserEnv() {
     return {
-      solve: (request) => send({ type: MSG.SOLVE, ...request }),
+      solve: async (request) => {
+        mark("sent");
+        const reply = await send({ type: MSG.SOLVE, ...request });
+        mark("replied");
+        return reply;
+      },
       capture: captureImage,
       isLoaded,
       maySubmit: async () => (await send({ type: MSG.MAY_SUBMIT }))?.ok === true,
@@ -83,8 +97,12 @@
   async function runOnPage(spec, { warmEarly }) {
     // An AIS page framed by another site: not ours to fill (a script there could read the answer).
     if (!framedOnlyByAis(document.defaultView)) return;
+    mark("start");
+    // Ask for the host before reading the settings (in a fresh browser that read takes
+    // ~0.1 s): the background keeps the autofill switch and starts no host when it is off.
+    if (warmEarly) send({ type: MSG.WARM, ifAutofill: true });
     let settings = await loadSettings(ext.storage.local);
-    if (warmEarly && settings.autofill) send({ type: MSG.WARM });
+    mark("settings");
     await domReady(document);
     const controller = new CaptchaController({ doc: document, spec, env: browserEnv(), settings });
     if (!controller.start()) return;
