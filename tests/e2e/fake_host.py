@@ -4,6 +4,7 @@ popup in any state without models:
 
   {"version": "0.1.0", "protocol": 1, "ready": true,      the `status` result
    "text": "482913", "confidence": 0.99, "used": "ctc",   every `solve` result
+   "agree": true,
    "delay": 0,                                            seconds before a solve reply
    "exit": false}                                         exit at once (installed but broken)
 
@@ -18,6 +19,8 @@ import struct
 import sys
 import time
 from pathlib import Path
+
+TEXT = "482913"  # every solve's answer unless the config says otherwise (cut to the kind)
 
 
 def read_frame(stream) -> dict | None:
@@ -47,7 +50,7 @@ def reply(request: dict, config: dict) -> dict:
         return {**base, "ok": True, "result": result}
     images = request.get("images") or [request.get("image")]
     kind = request.get("kind") or "ais6"
-    text = config.get("text", "482913")[: 6 if kind == "ais6" else 3]
+    text = config.get("text", TEXT)[: 6 if kind == "ais6" else 3]
     confidence = config.get("confidence", 0.99)
     time.sleep(float(config.get("delay", 0)))
     result = {
@@ -56,7 +59,7 @@ def reply(request: dict, config: dict) -> dict:
         "digits": [confidence] * len(text),
         "method": request.get("method", "auto"),
         "used": config.get("used", "ctc"),
-        "agree": None,
+        "agree": config.get("agree", True),  # auto fills only what both models agree on
         "kind": kind,
         "renderings": len(images),
         "ms": 3.2,

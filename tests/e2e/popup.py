@@ -283,12 +283,24 @@ def run_states(session: Session) -> Iterator[tuple[str, dict]]:
         yield state, measured
 
 
+def shown_captchas(seed: int):
+    """Captchas whose answer is the fake host's, drawn synthetically: in a screenshot (the
+    README shows two) the image must show the answer the popup gives, or it reads as wrong."""
+    from host.kinds import KINDS
+    from tests.e2e import fake_host, replica
+
+    class ShownCaptchas(replica.Captchas):
+        def new_answer(self, kind: str, many_renderings: bool = False) -> str:
+            return fake_host.TEXT[: KINDS[kind].digits]
+
+    return ShownCaptchas(None, seed=seed)  # synthetic: a real image has an answer of its own
+
+
 def replica_server(tmp: Path):
     """The AIS replica on loopback, outside pytest (the screenshots command)."""
     from tests.e2e import replica
-    from training.data import shared_data_dir
 
-    state = replica.State(replica.Captchas(shared_data_dir(), seed=7))
+    state = replica.State(shown_captchas(seed=7))
     cert, key = replica.make_certificate(tmp)
     server, thread = replica.start(state, cert, key)
     return server, thread
