@@ -5,6 +5,7 @@ import "../shared/config.js";
 import { NativeHost } from "./native.js";
 import { solveRequest } from "./requests.js";
 import { SubmitGuard, memoryStore } from "./submit-guard.js";
+import { OUTCOME_MESSAGES, Outcomes } from "./outcomes.js";
 
 const { AUTO_SUBMIT_OUTCOME_MS, AUTO_SUBMIT_WINDOW_MS, ERRORS, HOST_NAME, MSG } = globalThis.AISDecaptcha.config;
 // Firefox has `browser` (promises); Chromium's `chrome` returns promises in MV3 too.
@@ -20,6 +21,7 @@ const host = new NativeHost({
 // storage.session survives the service worker being stopped, and is cleared with the browser.
 const session = ext.storage.session ?? memoryStore();
 const submitGuard = new SubmitGuard(session, { windowMs: AUTO_SUBMIT_WINDOW_MS, outcomeMs: AUTO_SUBMIT_OUTCOME_MS });
+const outcomes = new Outcomes({ local: ext.storage.local, session, host });
 
 // The tab that last showed a captcha: the popup falls back to it when it is opened as a
 // page of its own (tests do that) rather than from the toolbar.
@@ -42,17 +44,20 @@ async function handle(msg, sender) {
       noteCaptchaTab(tabId);
       return host.request(solveRequest(msg));
     case MSG.MAY_SUBMIT:
-      return { ok: tabId !== undefined && (await submitGuard.maySubmit(tabId)) };
+      // Paused or held (outcomes.js): never submit, and do not use up the guard's one "yes".
+      return { ok: tabId !== undefined && !(await outcomes.blocksSubmit()) && (await submitGuard.maySubmit(tabId)) };
     case MSG.HOST_STATUS: {
       const reply = await host.request({ action: "status" });
       return { ...reply, transport: host.state };
     }
     case MSG.LAST_TAB:
       return { tabId: await lastCaptchaTab() };
+    default:
+      return outcomes.handle(msg, tabId);
   }
 }
 
-const HANDLED = new Set([MSG.WARM, MSG.SOLVE, MSG.MAY_SUBMIT, MSG.HOST_STATUS, MSG.LAST_TAB]);
+const HANDLED = new Set([MSG.WARM, MSG.SOLVE, MSG.MAY_SUBMIT, MSG.HOST_STATUS, MSG.LAST_TAB, ...OUTCOME_MESSAGES]);
 
 ext.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   if (sender.id !== ext.runtime.id) return false;
