@@ -60,6 +60,10 @@ export function phaseMessageKey(state) {
       return "phaseKept";
     case "error":
       return "phaseError";
+    case "paused":
+      return "phasePaused";
+    case "held":
+      return "phaseHeld";
     default:
       return "popupNoCaptcha";
   }

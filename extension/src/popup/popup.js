@@ -13,6 +13,7 @@ import {
   phaseMessageKey,
   statusProblem,
 } from "./format.js";
+import { setUpLearning } from "./learning.js";
 
 const ext = globalThis.browser ?? globalThis.chrome;
 const { ERRORS, MSG } = globalThis.AISDecaptcha.config;
@@ -142,6 +143,7 @@ async function main() {
   $("resolve").addEventListener("click", resolve);
   renderPage(await pageState());
   checkHost();
+  setUpLearning();
   // Keep the view current while the page solves (the popup may open before it is done).
   setInterval(async () => renderPage(await pageState()), REFRESH_MS);
 }

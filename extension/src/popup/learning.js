@@ -1,0 +1,74 @@
+// The popup's "learning" section (issue 14): how the AIS took the answers, the pause and its
+// Resume button, the "keep the captchas I type" switch, and the kept captchas (count, folder,
+// delete them all). One call from popup.js: setUpLearning(). Renders into <section id=learning>.
+import "../shared/config.js";
+import "../shared/settings.js";
+import { learningView } from "./learning-format.js";
+
+const ext = globalThis.browser ?? globalThis.chrome;
+const { MSG } = globalThis.AISDecaptcha.config;
+const { loadSettings } = globalThis.AISDecaptcha.settings;
+const $ = (id) => document.getElementById(id);
+const t = (key, subs) => ext.i18n.getMessage(key, subs) || key;
+const REFRESH_MS = 1000;
+
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
+function render(summary) {
+  const view = learningView(summary);
+  setText($("outcome-helper"), t(view.helper.key, view.helper.subs));
+  setText($("outcome-user"), t(view.user.key, view.user.subs));
+  const paused = $("paused");
+  paused.hidden = !view.pausedKey;
+  paused.dataset.reason = summary?.pause?.reason ?? "";
+  if (view.pausedKey) setText($("paused-reason"), t(view.pausedKey));
+  $("held").hidden = !view.held;
+  setText($("kept-count"), t(view.kept.key, view.kept.subs));
+  $("kept-count").dataset.total = view.kept.total ?? "";
+  $("kept-folder-box").hidden = !view.folder;
+  setText($("kept-folder"), view.folder ?? "");
+  const confirming = !$("keep-confirm").hidden;
+  $("keep-delete").hidden = !view.canDelete || confirming;
+}
+
+async function refresh() {
+  const summary = await ext.runtime.sendMessage({ type: MSG.LEARNING }).catch(() => null);
+  if (summary?.ok) render(summary);
+  return summary;
+}
+
+async function setUpSwitch() {
+  const keep = $("keep-captchas");
+  keep.checked = (await loadSettings(ext.storage.local)).keepCaptchas;
+  keep.addEventListener("change", () => ext.storage.local.set({ keepCaptchas: keep.checked }));
+}
+
+function setUpButtons() {
+  $("resume").addEventListener("click", async () => {
+    await ext.runtime.sendMessage({ type: MSG.RESUME });
+    await refresh();
+  });
+  const ask = (asking) => {
+    $("keep-confirm").hidden = !asking;
+    $("keep-delete").hidden = asking;
+  };
+  $("keep-delete").addEventListener("click", () => ask(true));
+  $("keep-delete-cancel").addEventListener("click", () => ask(false));
+  $("keep-delete-confirm").addEventListener("click", async () => {
+    ask(false);
+    const reply = await ext.runtime.sendMessage({ type: MSG.KEEP_DELETE }).catch(() => null);
+    const result = $("keep-result");
+    if (reply?.ok) setText(result, t("keepDeleted", [String(reply.result?.deleted ?? 0)]));
+    else setText(result, `${t("hostError")}: ${reply?.error?.code ?? "?"}`);
+    await refresh();
+  });
+}
+
+export async function setUpLearning() {
+  await setUpSwitch();
+  setUpButtons();
+  await refresh();
+  setInterval(refresh, REFRESH_MS);
+}
