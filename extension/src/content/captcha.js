@@ -202,7 +202,8 @@
       this.#gate = { paused: gate.paused ?? null, hold: gate.hold === true };
       if (this.#gate.paused && !before.paused) {
         // Paused while an answer of ours is in the field: it goes (it is the suspect one).
-        this.#clearOurAnswer();
+        // An unsure note stays: it is still true.
+        if (this.#view.phase === PHASE.FILLED) this.#clearOurAnswer();
         this.#setView({ phase: PHASE.PAUSED, reason: this.#gate.paused });
         return;
       }
