@@ -20,6 +20,9 @@ function render(summary) {
   const view = learningView(summary);
   setText($("outcome-helper"), t(view.helper.key, view.helper.subs));
   setText($("outcome-user"), t(view.user.key, view.user.subs));
+  // The numbers, for tests: accepted / submitted.
+  Object.assign($("outcome-helper").dataset, { accepted: view.helper.subs[0] ?? "0", all: view.helper.subs[1] ?? "0" });
+  Object.assign($("outcome-user").dataset, { accepted: view.user.subs[0] ?? "0", all: view.user.subs[1] ?? "0" });
   const paused = $("paused");
   paused.hidden = !view.pausedKey;
   paused.dataset.reason = summary?.pause?.reason ?? "";
