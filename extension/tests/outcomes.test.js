@@ -213,7 +213,9 @@ test("an image of an unknown size pauses at once; the first reason stays", async
 
 test("the popup's messages: learning summary with the host's kept captchas, resume, delete", async () => {
   const { outcomes, requests } = outcomesAt();
-  const summary = await outcomes.handle({ type: MSG.LEARNING });
+  assert.equal((await outcomes.handle({ type: MSG.LEARNING })).kept, null, "the host is asked only when wanted");
+  assert.equal(requests.length, 0);
+  const summary = await outcomes.handle({ type: MSG.LEARNING, withHost: true });
   assert.equal(summary.kept.folder, "/tmp/kept");
   assert.equal(summary.kept.total, 2);
   await outcomes.handle({ type: MSG.KEEP_DELETE });

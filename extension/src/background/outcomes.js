@@ -85,7 +85,7 @@ export class Outcomes {
       case MSG.RESULT_PAGE:
         return this.resultPage(tabId, msg.verdict).then((outcome) => ({ ok: true, outcome }));
       case MSG.LEARNING:
-        return this.summary({ withHost: true });
+        return this.summary({ withHost: msg.withHost === true });
       case MSG.RESUME:
         return this.resume().then(() => ({ ok: true }));
       case MSG.KEEP_DELETE:

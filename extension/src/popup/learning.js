@@ -36,10 +36,20 @@ function render(summary) {
   $("keep-delete").hidden = !view.canDelete || confirming;
 }
 
-async function refresh() {
-  const summary = await ext.runtime.sendMessage({ type: MSG.LEARNING }).catch(() => null);
-  if (summary?.ok) render(summary);
-  return summary;
+let kept = null; // the host's count and folder: asked at opening, after a delete, and after an accepted login
+let keptFor = null;
+
+/** Counters and pause every second; the host's kept captchas only when they may have changed. */
+async function refresh({ host = false } = {}) {
+  const summary = await ext.runtime.sendMessage({ type: MSG.LEARNING, withHost: false }).catch(() => null);
+  if (!summary?.ok) return;
+  const accepted = JSON.stringify(summary.counts);
+  if (host || accepted !== keptFor) {
+    const withHost = await ext.runtime.sendMessage({ type: MSG.LEARNING, withHost: true }).catch(() => null);
+    kept = withHost?.kept ?? null;
+    keptFor = accepted;
+  }
+  render({ ...summary, kept });
 }
 
 async function setUpSwitch() {
@@ -65,13 +75,13 @@ function setUpButtons() {
     const result = $("keep-result");
     if (reply?.ok) setText(result, t("keepDeleted", [String(reply.result?.deleted ?? 0)]));
     else setText(result, `${t("hostError")}: ${reply?.error?.code ?? "?"}`);
-    await refresh();
+    await refresh({ host: true });
   });
 }
 
 export async function setUpLearning() {
   await setUpSwitch();
   setUpButtons();
-  await refresh();
+  await refresh({ host: true });
   setInterval(refresh, REFRESH_MS);
 }
