@@ -382,3 +382,18 @@ test("popup learning view: 'AIS accepted 57 of 57', the pause's reason, the kept
     }
   }
 });
+
+test("run-result.js sends the page's verdict, and nothing when the page says nothing known", async () => {
+  const sent = [];
+  globalThis.chrome = { runtime: { sendMessage: async (m) => sent.push(m) } };
+  try {
+    globalThis.document = resultPage("驗證碼輸入錯誤!");
+    await import("../src/content/run-result.js?rejected");
+    globalThis.document = resultPage("系統錯誤");
+    await import("../src/content/run-result.js?other");
+  } finally {
+    delete globalThis.chrome;
+    delete globalThis.document;
+  }
+  assert.deepEqual(sent, [{ type: MSG.RESULT_PAGE, verdict: VERDICTS.REJECTED }]);
+});
