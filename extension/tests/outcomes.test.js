@@ -142,7 +142,10 @@ test("keep: never when rejected, locked, a wrong password, without an answer, or
   assert.deepEqual(keeps(on.requests), []);
 
   const off = outcomesAt({ keep: false });
-  await login(off.outcomes, 1, { source: "user", verdict: VERDICTS.ACCEPTED, answer: "012345", image: IMAGE });
+  await off.outcomes.report(1, { event: "submitted", kind: "ais6", source: "user", answer: "012345", image: IMAGE });
+  assert.deepEqual((await off.session.get("pendingSubmits")).pendingSubmits[1], { kind: "ais6", source: "user", at: 10_000_000 }, "switch off: no image is held");
+  await off.local.set({ keepCaptchas: true }); // switched on after the submit: still not kept
+  await off.outcomes.resultPage(1, VERDICTS.ACCEPTED);
   assert.deepEqual(keeps(off.requests), [], "switch off: never a file");
 });
 

@@ -112,6 +112,11 @@ export class Outcomes {
         case "submitted": {
           const pending = tabId === undefined ? null : pendingSubmit(msg, this.#now());
           if (!pending) return;
+          // The image and answer wait here only for a user who keeps captchas.
+          if (!(await loadSettings(this.#local)).keepCaptchas) {
+            delete pending.answer;
+            delete pending.image;
+          }
           // The user typing their own answer (or correcting ours) and submitting it is acting.
           if (pending.source === "user") await this.#local.set({ hold: false });
           const all = (await this.#get(this.#session, "pendingSubmits")) ?? {};
