@@ -7,6 +7,7 @@
   const { MSG } = ns.config;
   const { loadSettings, onSettingsChanged } = ns.settings;
   const { CaptchaController } = ns.captcha;
+  const { loadGate, onGateChanged } = ns.outcomes;
   const ext = globalThis.browser ?? globalThis.chrome;
   const MAX_PIXELS = 512 * 512;
   const MAX_FRAME_DEPTH = 16;
@@ -76,6 +77,9 @@
       maySubmit: async () => (await send({ type: MSG.MAY_SUBMIT }))?.ok === true,
       t: (key) => ext.i18n.getMessage(key) || key,
       now: () => performance.now(),
+      sizeOf: (img) => ({ width: img.naturalWidth, height: img.naturalHeight }),
+      // Fire and forget: the page may be leaving (a submit), the background keeps it.
+      report: (event) => void send({ type: MSG.REPORT, ...event }),
     };
   }
 
@@ -86,8 +90,10 @@
     let settings = await loadSettings(ext.storage.local);
     if (warmEarly && settings.autofill) send({ type: MSG.WARM });
     await domReady(document);
-    const controller = new CaptchaController({ doc: document, spec, env: browserEnv(), settings });
+    const gate = await loadGate(ext.storage.local);
+    const controller = new CaptchaController({ doc: document, spec, env: browserEnv(), settings, gate });
     if (!controller.start()) return;
+    onGateChanged(ext.storage, (next) => controller.setGate(next));
     if (!warmEarly && settings.autofill) send({ type: MSG.WARM });
     onSettingsChanged(ext.storage, (next) => {
       settings = next;
