@@ -142,7 +142,15 @@ class Popup:
         data = js(self.live, f"return {{...document.getElementById('outcome-{which}').dataset}}")
         return int(data.get("accepted") or 0), int(data.get("all") or 0)
 
+    def open_learning(self) -> None:
+        """Open the closed "Learning from your logins" details as a user does (its summary)."""
+        if not self.el("learning-details").get_attribute("open"):
+            self.el("learning-summary").click()
+        self.wait(lambda: self.el("learning-details").get_attribute("open") is not None)
+
     def switch(self, element_id: str, on: bool) -> None:
+        if element_id == "keep-captchas":
+            self.open_learning()
         box = self.wait(lambda: self.el(element_id))
         if box.is_selected() != on:
             box.click()
@@ -150,6 +158,7 @@ class Popup:
 
     def kept_total(self) -> int | None:
         """The host's count of kept captchas, or None when the host does not report any."""
+        self.open_learning()
         self.wait(lambda: self.el("kept-count").text.strip())
         total = self.el("kept-count").get_attribute("data-total")
         return int(total) if total else None

@@ -5,7 +5,8 @@ popup in any state without models:
   {"version": "0.1.0", "protocol": 1, "ready": true,      the `status` result
    "text": "482913", "confidence": 0.99, "used": "ctc",   every `solve` result
    "delay": 0,                                            seconds before a solve reply
-   "exit": false}                                         exit at once (installed but broken)
+   "exit": false,                                         exit at once (installed but broken)
+   "kept": {"folder": "...", "total": 3}}                 `status` reports kept captchas
 
 Every request's action is appended to <config>.log. Standard library only; never writes
 anything but frames to stdout.
@@ -44,6 +45,8 @@ def reply(request: dict, config: dict) -> dict:
             "models": {"ctc_ais6": {"file": "ctc_ais6.tflite", "loaded": True}},
             "ready": config.get("ready", True),
         }
+        if "kept" in config:
+            result["kept"] = config["kept"]
         return {**base, "ok": True, "result": result}
     images = request.get("images") or [request.get("image")]
     kind = request.get("kind") or "ais6"

@@ -7,7 +7,8 @@ import "../shared/config.js";
 import "../shared/settings.js";
 import { learningView } from "./learning-format.js";
 
-const ext = globalThis.browser ?? globalThis.chrome;
+// The extension API, given by popup.js (so each of the unit tests' popups uses its own).
+let ext = globalThis.browser ?? globalThis.chrome;
 const { MSG } = globalThis.AISDecaptcha.config;
 const { loadSettings } = globalThis.AISDecaptcha.settings;
 const $ = (id) => document.getElementById(id);
@@ -81,7 +82,8 @@ function setUpButtons() {
   });
 }
 
-export async function setUpLearning() {
+export async function setUpLearning(api = ext) {
+  ext = api;
   await setUpSwitch();
   setUpButtons();
   await refresh({ host: true });

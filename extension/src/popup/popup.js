@@ -226,7 +226,7 @@ async function main() {
   lastState = await pageState();
   render();
   checkHost();
-  setUpLearning();
+  setUpLearning(ext);
   // Keep the view current while the page solves (the popup may open before it is done).
   setInterval(async () => {
     lastState = await pageState();
