@@ -8,7 +8,8 @@ of N=200), links them and the whole real validation split into a scratch folder 
 fitted on synthetic crops: it scales confidence, never changes an answer), runs the
 method's trainer on that folder, and prints the real validation accuracy. seg: the real
 crops are repeated so each epoch still has at least MIN_CROPS of them (with 16 short epochs
-the BatchNorm statistics do not settle, and the exported model reads nearly nothing). Only
+the BatchNorm statistics do not settle, and the exported model reads nearly nothing); ctc
+likewise repeats the real captchas to at least MIN_CTC_IMAGES per epoch. Only
 the kind measured is built. It never touches models/. This is the measurement
 docs/TRAINING.md quotes for "the captcha changed".
 """
@@ -29,6 +30,7 @@ from host.kinds import KINDS, Kind
 from training import data as dataset
 
 MIN_CROPS = 16_000  # seg: digit crops per epoch, whatever N (see main)
+MIN_CTC_IMAGES = 4_000  # ctc: captchas per epoch (a full run has about 12,600)
 
 
 def scratch_folder(real: Path, kind: str, n: int, seed: int, out: Path) -> tuple[Path, int, int]:
@@ -89,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
 
         for settings in trainer.SETTINGS.values():
             settings["synthetic"] = 0
+            # the same reason as seg's: enough optimizer steps per epoch
+            settings["real_repeat"] = max(settings["real_repeat"], -(-MIN_CTC_IMAGES // n_train))
         trainer.synthetic = _no_synthetic(trainer.synthetic)
     trainer.KINDS = {args.kind: KINDS[args.kind]}  # build only the kind measured
     result = trainer.run(args.out / "models", folder, seed=args.seed)
@@ -98,7 +102,9 @@ def main(argv: list[str] | None = None) -> int:
         "kind": args.kind,
         "real_train": n_train,
         "synthetic": 0,
-        "real_repeat": getattr(trainer, "REAL_REPEAT", None),
+        "real_repeat": getattr(trainer, "REAL_REPEAT", None)
+        if args.method == "seg"
+        else trainer.SETTINGS[args.kind]["real_repeat"],
         "validation_images": n_val,
         **validation,
     }
