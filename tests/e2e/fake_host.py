@@ -59,7 +59,8 @@ def reply(request: dict, config: dict) -> dict:
         "digits": [confidence] * len(text),
         "method": request.get("method", "auto"),
         "used": config.get("used", "ctc"),
-        "agree": None,
+        # `auto` fills only when the two models agree (content/captcha.js isConfident).
+        "agree": config.get("agree", True) if request.get("method", "auto") == "auto" else None,
         "kind": kind,
         "renderings": len(images),
         "ms": 3.2,

@@ -26,6 +26,10 @@ function render(summary) {
   // The numbers, for tests: accepted / submitted.
   Object.assign($("outcome-helper").dataset, { accepted: view.helper.subs[0] ?? "0", all: view.helper.subs[1] ?? "0" });
   Object.assign($("outcome-user").dataset, { accepted: view.user.subs[0] ?? "0", all: view.user.subs[1] ?? "0" });
+  // Nothing submitted yet: one plain sentence instead of two "none"s.
+  const none = view.helper.key === "outcomeHelperNone" && view.user.key === "outcomeUserNone";
+  $("outcomes-some").hidden = none;
+  $("outcomes-none").hidden = !none;
   const paused = $("paused");
   paused.hidden = !view.pausedKey;
   paused.dataset.reason = summary?.pause?.reason ?? "";
