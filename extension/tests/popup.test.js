@@ -233,6 +233,9 @@ for (const locale of LOCALES) {
     assert.equal(p.$("page-status").textContent, p.t("phaseHeld"));
     assert.ok(p.shown("resolve") && !p.$("resolve").disabled);
     assert.ok(!p.shown("paused") && !p.shown("answer"));
+    // Nothing submitted yet: one plain sentence.
+    assert.ok(p.shown("outcomes-none") && !p.shown("outcomes-some"));
+    assert.equal(p.$("outcomes-none").textContent, p.t("outcomesNone"));
   });
 
   test(`${locale}: the keep switch and kept captchas wait in a closed details; the counters are one line`, async () => {
@@ -243,7 +246,8 @@ for (const locale of LOCALES) {
     assert.equal(p.$("learning-details").open, false, "the learning details start closed");
     assert.equal(p.$("learning-summary").textContent, p.t("learningTitle"));
     assert.ok(p.$("learning-details").contains(p.$("keep-captchas")) && p.$("learning-details").contains(p.$("kept-count")));
-    assert.equal(p.$("outcomes").textContent.replace(/\s+/g, " ").trim(), `${p.t("outcomesLabel")} ${p.t("outcomeHelper", ["57", "57"])}${p.t("outcomesSep")}${p.t("outcomeUser", ["2", "3"])}`.trim());
+    assert.ok(p.shown("outcomes-some") && !p.shown("outcomes-none"));
+    assert.equal(p.$("outcomes-some").textContent.replace(/\s+/g, " ").trim(), `${p.t("outcomesLabel")} ${p.t("outcomeHelper", ["57", "57"])}${p.t("outcomesSep")}${p.t("outcomeUser", ["2", "3"])}`.trim());
     assert.equal(p.$("kept-count").textContent, p.t("keepCount", ["3"]));
     assert.equal(p.$("kept-folder").textContent, "/home/u/kept");
     assert.ok(p.shown("keep-delete"));
