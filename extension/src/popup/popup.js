@@ -112,6 +112,7 @@ function renderPage(view) {
   setText($("confidence"), c.reading ? t("confidenceLine", [formatConfidence(state.confidence)]) : "");
   show($("confidence"), c.reading);
   show($("resolve"), c.resolve);
+  show($("shortcut"), c.resolve); // no shortcut hint without the button it is for (paused)
   $("resolve").disabled = c.busy;
 }
 
