@@ -10,23 +10,33 @@ import traceback
 from typing import Any
 
 import host
-from host import imageio, limits, log, protocol
+from host import imageio, limits, log, paths, protocol
 from host.caller import Caller
 from host.errors import Code, HostError
+from host.keep import Keeper
+from host.kinds import KINDS
 from host.lazy import LazySolver
 
 
 class Handler:
-    def __init__(self, solver: LazySolver, caller: Caller | None = None) -> None:
+    def __init__(
+        self, solver: LazySolver, caller: Caller | None = None, keeper: Keeper | None = None
+    ) -> None:
         self.solver = solver
         self.caller = caller
+        self.keeper = keeper or Keeper(paths.captchas_dir())
         self.log = log.get()
 
     def handle(self, request: protocol.Request) -> dict:
         """The reply to a parsed request; an Exception becomes an error reply."""
         started = time.perf_counter()
         try:
-            result = self.status() if request.action == protocol.STATUS else self.solve(request)
+            if request.action == protocol.STATUS:
+                result = self.status()
+            elif request.action == protocol.KEEP:
+                result = self.keep(request)
+            else:
+                result = self.solve(request)
         except HostError as exc:
             self.log.info("request %r: %s %s", request.id, exc.code, exc.message[:200])
             return protocol.error_reply(request.id, exc.code, exc.message)
@@ -50,6 +60,14 @@ class Handler:
             raise HostError(Code.MODEL_ERROR, message) from exc
         return answer.to_dict()
 
+    def keep(self, request: protocol.Request) -> dict:
+        """Store one labeled captcha (host/keep.py), or delete them all."""
+        if request.delete:
+            return self.keeper.delete()
+        assert request.kind and request.answer and request.source  # parse_keep checked them
+        kind = KINDS[request.kind]
+        return self.keeper.keep(kind, request.answer, request.source, request.images[0])
+
     def status(self) -> dict:
         result: dict[str, Any] = {
             "protocol": protocol.PROTOCOL_VERSION,
@@ -60,9 +78,17 @@ class Handler:
             "caller": self.caller.extension_id if self.caller else None,
             "log": str(log.log_path()),
             "limits": limits_summary(),
+            "kept": self.kept(),
         }
         result.update(self.solver.status())
         return result
+
+    def kept(self) -> dict:
+        """The kept captchas' folder and counts; a folder that cannot be read is reported."""
+        try:
+            return self.keeper.counts()
+        except OSError as exc:
+            return {"folder": str(self.keeper.root), "error": f"{type(exc).__name__}: {exc}"}
 
 
 def limits_summary() -> dict:
@@ -73,4 +99,5 @@ def limits_summary() -> dict:
         "pixels": limits.MAX_IMAGE_PIXELS,
         "images": limits.MAX_IMAGES,
         "timeout_s": limits.request_timeout(),
+        "kept_files": limits.MAX_KEPT_FILES,
     }

@@ -38,3 +38,11 @@ def request_timeout() -> float:
     except ValueError:
         return REQUEST_TIMEOUT_S
     return value if value > 0 else REQUEST_TIMEOUT_S
+
+
+# Captchas the `keep` action stores, in all (both kinds, the user's and the helper's answers):
+# enough to retrain from (docs/TRAINING.md), small enough (a few MB) to never fill a disk.
+MAX_KEPT_FILES = 3000
+
+# Renderings kept of one answer: `<answer>.png`, then `<answer>_01.png` ... `_99`.
+MAX_KEPT_RENDERINGS = 100

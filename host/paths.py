@@ -71,3 +71,26 @@ def data_dir(
     if os_name == "darwin":
         return home / "Library" / "Application Support" / APP_FOLDER
     return env_dir(env, "XDG_DATA_HOME", home / ".local" / "share") / APP_FOLDER
+
+
+CAPTCHAS_FOLDER = "nthu-ais-decaptcha-captchas"
+
+
+def captchas_dir() -> Path:
+    """$DECAPTCHA_CAPTCHAS if set (tests), else the per-user folder of kept captchas.
+
+    Beside the application folder, never inside it: uninstalling (or installing a newer
+    version over) the app folder must not delete the user's labeled captchas. XDG data
+    home / Library/Application Support / LOCALAPPDATA.
+    """
+    env = os.environ.get("DECAPTCHA_CAPTCHAS")
+    if env:
+        return Path(env)
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        xdg = os.environ.get("XDG_DATA_HOME", "")
+        base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
+    return base / CAPTCHAS_FOLDER

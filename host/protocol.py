@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import struct
 import sys
 from dataclasses import dataclass
@@ -26,7 +27,12 @@ PROTOCOL_VERSION = 1
 
 SOLVE = "solve"
 STATUS = "status"
-ACTIONS = (SOLVE, STATUS)
+KEEP = "keep"  # store a labeled captcha for retraining (host/keep.py), or delete them all
+ACTIONS = (SOLVE, STATUS, KEEP)
+
+USER = "user"  # a `keep` answer the user typed (or corrected) and AIS accepted
+HELPER = "helper"  # a `keep` answer the helper filled and AIS accepted: the model's own label
+SOURCES = (USER, HELPER)
 
 AUTO = "auto"  # both models, combined by the solver
 METHODS = (AUTO, "ctc", "seg")  # a request's `method`; the first is the default
@@ -169,6 +175,9 @@ class Request:
     images: tuple[str, ...] = ()
     kind: str | None = None
     method: str = AUTO
+    answer: str | None = None  # keep: the accepted answer, exactly the kind's digits
+    source: str | None = None  # keep: one of SOURCES
+    delete: bool = False  # keep: delete every kept captcha instead
 
 
 class RequestError(HostError):
@@ -243,6 +252,11 @@ def parse_request(message: object) -> Request:
         raise fail(Code.BAD_REQUEST, "action must be a string")
     if action == STATUS:
         return Request(request_id, action)
+    if action == KEEP:
+        try:
+            return parse_keep(request_id, message)
+        except HostError as exc:
+            raise fail(exc.code, exc.message) from None
     if action != SOLVE:
         known = ", ".join(sorted(ACTIONS))
         raise fail(Code.UNKNOWN_ACTION, f"unknown action {action[:50]!r}; known: {known}")
@@ -265,6 +279,33 @@ def parse_request(message: object) -> Request:
     except HostError as exc:
         raise fail(exc.code, exc.message) from None
     return Request(request_id, action, tuple(images), kind, method)
+
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def parse_keep(request_id: object, message: dict) -> Request:
+    """A `keep` request: `delete: true` alone, or kind + answer + image + source."""
+    delete = message.get("delete", False)
+    if not isinstance(delete, bool):
+        raise HostError(Code.BAD_REQUEST, "delete must be true or false")
+    if delete:
+        return Request(request_id, KEEP, delete=True)
+    kind = message.get("kind")
+    if kind is None:
+        raise HostError(Code.BAD_REQUEST, f"keep needs a kind: one of {', '.join(KINDS)}")
+    check_kind(kind)
+    digits = KINDS[kind].digits
+    answer = message.get("answer")
+    if not isinstance(answer, str) or len(answer) != digits or not _DIGITS.fullmatch(answer):
+        raise HostError(Code.BAD_REQUEST, f"answer must be {digits} digits 0-9 for {kind}")
+    source = message.get("source")
+    if not isinstance(source, str) or source not in SOURCES:
+        raise HostError(Code.BAD_REQUEST, f"source must be one of {', '.join(SOURCES)}")
+    image = message.get("image")
+    if not isinstance(image, str):
+        raise HostError(Code.BAD_REQUEST, "keep needs one image (a string)")
+    return Request(request_id, KEEP, (image,), kind, answer=answer, source=source)
 
 
 # -- replies --------------------------------------------------------------------------------

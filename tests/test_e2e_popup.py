@@ -111,6 +111,7 @@ def test_body_font_size_is_the_same_in_both_browsers(walk: Walk) -> None:
 
 def test_unsure_is_never_in_the_answer_element(walk: Walk) -> None:
     assert walk.measured["filled"]["answerText"] == "482913"
+    assert walk.measured["filled-learning-open"]["answerText"] == "482913"
     assert walk.measured["unsure"]["answerText"] == ""
 
 
@@ -129,3 +130,24 @@ def test_incompatible_helper_gets_no_solve_and_page_is_untouched(walk: Walk) -> 
     assert "solve" not in walk.gate["asked"], walk.gate
     assert "status" in walk.gate["asked"], walk.gate
     assert walk.gate["value"] == "" and walk.gate["marked"] is None, walk.gate
+
+
+def test_paused_warning_first_and_no_resolve(walk: Walk) -> None:
+    m = walk.measured["paused"]
+    assert m["phase"] == "paused", m
+    assert m["pausedShown"] and m["pausedAboveStatus"], "the pause warning is not near the top"
+    assert not m["resolveShown"], "Re-solve offered while paused"
+    assert m["answerText"] == ""
+
+
+def test_held_offers_resolve_and_fills_nothing(walk: Walk) -> None:
+    m = walk.measured["held"]
+    assert m["phase"] == "held", m
+    assert m["resolveShown"] and not m["pausedShown"]
+    assert m["answerText"] == ""
+
+
+def test_outcome_counters_are_one_short_line(walk: Walk) -> None:
+    for which in ("filled", "filled-learning-open", "paused"):
+        # 12 px text at line-height 1.45: one line is ~17 px; two lines at most (narrow zh).
+        assert walk.measured[which]["outcomes"] <= 36, (which, walk.measured[which]["outcomes"])

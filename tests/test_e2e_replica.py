@@ -75,3 +75,40 @@ def test_course_page_and_post_recorded(plain_browser, state: replica.State) -> N
     assert post.path == replica.COURSE_POST
     assert post.fields["auth_num"] == answer and post.fields["ACIXSTORE"] == session
     WebDriverWait(driver, 10).until(lambda d: "OK" in d.page_source)
+
+
+@pytest.mark.parametrize(
+    ("captcha", "password", "want"),
+    [
+        ("right", "not-a-real-password", "frameset"),
+        ("wrong", "not-a-real-password", replica.WRONG_CAPTCHA_TEXT),
+        ("right", replica.WRONG_PASSWORD, replica.WRONG_PASSWORD_TEXT),
+    ],
+)
+def test_login_answers_like_the_ais(
+    plain_browser,
+    state: replica.State,  # noqa: F811
+    captcha: str,
+    password: str,
+    want: str,
+) -> None:
+    driver = plain_browser.driver
+    driver.get(BASE + "/ccxp/INQUIRE/")
+    fnstr = driver.find_element(By.NAME, "fnstr").get_attribute("value")
+    answer = state.login[fnstr]
+    typed = answer if captcha == "right" else answer[:-1] + str((int(answer[-1]) + 1) % 10)
+    driver.find_element(By.NAME, "account").send_keys("109000000")
+    driver.find_element(By.NAME, "passwd").send_keys(password)
+    driver.find_element(By.NAME, "passwd2").send_keys(typed)
+    driver.find_element(By.NAME, "Submit").click()
+    WebDriverWait(driver, 10).until(
+        lambda d: (
+            d.execute_script("return location.pathname") == replica.LOGIN_POST
+            and d.execute_script("return document.readyState") == "complete"
+        )
+    )
+    assert driver.execute_script("return document.characterSet").lower() == "big5"
+    if want == "frameset":
+        assert driver.execute_script("return document.querySelectorAll('frame').length") == 3
+    else:
+        assert want in driver.execute_script("return document.body.textContent")

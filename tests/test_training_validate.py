@@ -12,6 +12,7 @@ from host.confidence import FILL_THRESHOLD
 from host.kinds import KINDS, Kind
 from host.reader import ModelReader
 from tests.test_host_scoring import write_folder
+from training import synth
 from training.validate import read_split, validate_built
 
 
@@ -63,10 +64,19 @@ class OnesReader(ModelReader):
         return one_hot("1" * self.kind.digits, 1.0)
 
 
+def write_distinct(folder: Path, kind: str, names: list[str]) -> None:
+    """PNGs named `names`, each a different picture: validation keeps one copy of the same
+    pixels (training/merge.py), and these stand for different renderings."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for seed, name in enumerate(names):
+        rgb, _ = synth.generate(kind, np.random.default_rng(seed))
+        (folder / f"{name}.png").write_bytes(synth.png_bytes(rgb, kind))
+
+
 def test_validate_built_fills_each_kinds_report_and_entry(tmp_path: Path) -> None:
     data, built = tmp_path / "data", tmp_path / "built"
-    write_folder(data / "ais6", ["111111_01", "222222_01"])  # repeated renderings: validation
-    write_folder(data / "ais3", ["111_01", "111_02", "123_01"])
+    write_distinct(data / "ais6", "ais6", ["111111_01", "222222_01"])  # renderings: validation
+    write_distinct(data / "ais3", "ais3", ["111_01", "111_02", "123_01"])
     built.mkdir()
     entries, report = {}, {}
     for kind in KINDS.values():

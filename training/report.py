@@ -8,19 +8,21 @@ from pathlib import Path
 from typing import Any
 
 from host.confidence import FILL_THRESHOLD
+from training import merge
 
 
 def write(
-    out: Path, results: dict[str, dict], real: Path | None, smoke: bool, seconds: float
+    out: Path, results: dict[str, dict], real: merge.Folders, smoke: bool, seconds: float
 ) -> None:
     out.mkdir(parents=True, exist_ok=True)
+    data = ", ".join(str(folder) for folder in merge.folders_of(real))
     sections = {name: sec for r in results.values() for name, sec in r["report"].items()}
     (out / "report.json").write_text(json.dumps(sections, indent=1, default=str) + "\n")
     curves(sections, out / "curves.png")
     lines = [
         "# Training report",
         "",
-        f"- run: {'smoke (synthetic only)' if smoke else 'full'}; data: {real or 'none'}",
+        f"- run: {'smoke (synthetic only)' if smoke else 'full'}; data: {data or 'none'}",
         f"- took {seconds / 60:.1f} min on {platform.machine()} {platform.system()},"
         f" Python {platform.python_version()}",
         "- figures: the shipped .tflite files read through the host's readers,"

@@ -21,7 +21,8 @@ from host.ctc import CtcReader, greedy_decode, preprocess, softmax
 from host.imageio import decode_png
 from host.kinds import KINDS, Kind
 from training import data as dataset
-from training import synth
+from training import merge, synth
+from training.merge import Folders
 from training.validate import validate_built
 
 
@@ -60,9 +61,10 @@ def synthetic(
     return x, texts
 
 
-def load_real(folder: Path, kind: Kind) -> tuple[list[dataset.Sample], list[dataset.Sample]]:
-    """(train, validation) samples of one kind's real folder."""
-    return dataset.split(dataset.load_folder(folder / kind.name, kind.digits))
+def load_real(folders: Folders, kind: Kind) -> tuple[list[dataset.Sample], list[dataset.Sample]]:
+    """(train, validation) samples of one kind over the real folders (training/merge.py)."""
+    train, val, _ = merge.real_split(folders, kind)
+    return train, val
 
 
 def images_of(samples: list[dataset.Sample]) -> np.ndarray:
@@ -121,7 +123,7 @@ def fit_temperature(logits: np.ndarray, texts: list[str], kind: Kind) -> float:
 
 
 def train_kind(
-    kind: Kind, real: Path | None, out: Path, seed: int, smoke: bool
+    kind: Kind, real: Folders, out: Path, seed: int, smoke: bool
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Train one kind's model; returns (models.json entry, report section)."""
     import keras
@@ -131,13 +133,10 @@ def train_kind(
     settings = SMOKE if smoke else SETTINGS[kind.name]
     keras.utils.set_random_seed(seed)
 
-    train_s, val_s = load_real(real, kind) if real and not smoke else ([], [])
-    dropped = len(train_s)
-    train_s = dataset.without_label_errors(train_s)
-    dropped -= len(train_s)
+    train_s, val_s, counts = merge.real_split(real if not smoke else None, kind)
     log(
-        f"{kind.name}: real train {len(train_s)} ({dropped} known label errors left out),"
-        f" real validation {len(val_s)}"
+        f"{kind.name}: real train {len(train_s)} ({counts['label_errors']} known label errors"
+        f" and {counts['duplicates']} duplicates left out), real validation {len(val_s)}"
     )
     syn_x, syn_t = synthetic(kind, settings["synthetic"], seed * 1000 + 1, cache=not smoke)
     log(f"{kind.name}: {len(syn_x)} synthetic captchas ready")
@@ -229,7 +228,7 @@ def validation_line(kind: Kind, result: dict[str, Any], section: dict[str, Any])
     )
 
 
-def run(models_out: Path, data: Path | None, seed: int = 0, smoke: bool = False) -> dict:
+def run(models_out: Path, data: Folders, seed: int = 0, smoke: bool = False) -> dict:
     """Build both ctc models into `models_out`; returns {"models": entries, "report": ...}."""
     models_out.mkdir(parents=True, exist_ok=True)
     entries: dict[str, Any] = {}

@@ -24,7 +24,8 @@ from host.kinds import KINDS, Kind
 from host.seg import SegReader, preprocess, softmax
 from host.segment import CROP, PLANES
 from training import data as dataset
-from training import synth
+from training import merge, synth
+from training.merge import Folders
 from training.validate import validate_built
 
 
@@ -42,10 +43,11 @@ CALIBRATION_SYNTHETIC = 1000  # fresh captchas per kind for the temperature
 BATCH = 128
 
 
-def load_real(folder: Path, kind: Kind) -> tuple[list[dataset.Sample], list[dataset.Sample]]:
-    """(train, validation) of one kind's real folder; known label errors are not trained on."""
-    train, val = dataset.split(dataset.load_folder(folder / kind.name, kind.digits))
-    return dataset.without_label_errors(train), val
+def load_real(folders: Folders, kind: Kind) -> tuple[list[dataset.Sample], list[dataset.Sample]]:
+    """(train, validation) of one kind over the real folders (training/merge.py); known label
+    errors are not trained on."""
+    train, val, _ = merge.real_split(folders, kind)
+    return train, val
 
 
 def crops_of(images: list[np.ndarray], texts: list[str], kind: Kind) -> tuple[np.ndarray, ...]:
@@ -123,7 +125,7 @@ def whole_accuracy(model: Any, x: np.ndarray, texts: list[str], kind: Kind) -> f
 
 
 def train(
-    data: Path | None, out: Path, seed: int, smoke: bool
+    data: Folders, out: Path, seed: int, smoke: bool
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Train the shared CNN and export one file per kind; returns (models.json entries, report)."""
     import keras
@@ -238,7 +240,7 @@ def validation_line(kind: Kind, result: dict[str, Any], section: dict[str, Any])
     )
 
 
-def run(models_out: Path, data: Path | None, seed: int = 0, smoke: bool = False) -> dict:
+def run(models_out: Path, data: Folders, seed: int = 0, smoke: bool = False) -> dict:
     """Build both seg models into `models_out`; returns {"models": entries, "report": ...}."""
     models_out.mkdir(parents=True, exist_ok=True)
     entries, report = train(data, models_out, seed, smoke)

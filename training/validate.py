@@ -19,6 +19,8 @@ from host.kinds import KINDS, Kind
 from host.reader import ModelReader
 from host.scoring import Outcome, Tally
 from training import data as dataset
+from training import merge
+from training.merge import Folders
 
 
 def read_split(reader: ModelReader, kind: Kind, samples: list[dataset.Sample]) -> dict[str, Any]:
@@ -80,7 +82,7 @@ def quantization(
 def validate_built(
     reader_type: type[ModelReader],
     models_out: Path,
-    data: Path,
+    data: Folders,
     entries: dict[str, dict[str, Any]],
     report: dict[str, Any],
     describe: Callable[[Kind, dict[str, Any], dict[str, Any]], str],
@@ -97,7 +99,7 @@ def validate_built(
     """
     for kind in KINDS.values():
         name = entry_name(reader_type.method, kind.name)
-        _, val_s = dataset.split(dataset.load_folder(data / kind.name, kind.digits))
+        _, val_s, _ = merge.real_split(data, kind)
         section = report[name]
         result = read_split(reader_type.from_folder(models_out, kind), kind, val_s)
         section["validation"] = result

@@ -27,9 +27,10 @@ export function event() {
 /**
  * options: locale ("en" | "zh_TW"), os, status (the HOST_STATUS reply the popup gets),
  * page (the page state, or null: no content script), host (function(request) -> reply, for
- * the background's native port; null: not installed), commands.
+ * the background's native port; null: not installed), commands, learning (the popup's
+ * LEARNING summary: counts, pause, hold, kept; or a function returning it).
  */
-export function fakeExt({ locale = "en", os = "win", status = null, page = null, host = null } = {}) {
+export function fakeExt({ locale = "en", os = "win", status = null, page = null, host = null, learning = null } = {}) {
   const getMessage = messages(locale);
   const stored = {};
   const badge = {};
@@ -49,6 +50,11 @@ export function fakeExt({ locale = "en", os = "win", status = null, page = null,
       async sendMessage(msg) {
         if (msg.type === "decaptcha:host-status") return status;
         if (msg.type === "decaptcha:last-tab") return { tabId: 7 };
+        if (msg.type === "decaptcha:learning" && learning) return { ok: true, ...(typeof learning === "function" ? learning() : learning) };
+        if (msg.type === "decaptcha:resume") {
+          sent.push({ msg });
+          return { ok: true };
+        }
         return undefined;
       },
       connectNative() {

@@ -5,6 +5,7 @@ import { JSDOM } from "jsdom";
 // The classic scripts put everything on globalThis.AISDecaptcha (see src/shared/config.js).
 import "../src/shared/config.js";
 import "../src/shared/settings.js";
+import "../src/shared/outcomes.js";
 import "../src/content/field-marks.js";
 import "../src/content/captcha.js";
 import "../src/content/page.js";

@@ -56,7 +56,7 @@ test("the login page warms the host before the DOM is ready, and answers the pop
   const state = ext.ask({ type: ns.config.MSG.PAGE_STATE });
   assert.equal(state.kind, "ais6");
   assert.equal(state.phase, "waiting");
-  assert.equal(ext.listeners.storage.length, 1, "follows settings changes");
+  assert.equal(ext.listeners.storage.length, 2, "follows settings and pause (gate) changes");
 });
 
 test("the login page asks for the host before reading the settings, on the autofill condition", async (t) => {

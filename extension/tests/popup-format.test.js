@@ -99,7 +99,7 @@ test("confidence is shown plainly", () => {
 
 test("settings: stored values over defaults, malformed ones ignored", () => {
   const { normalizeSettings } = ns.settings;
-  assert.deepEqual(normalizeSettings(undefined), { autofill: true, submitAfterFill: false, method: "auto" });
-  assert.deepEqual(normalizeSettings({ autofill: false, submitAfterFill: true, method: "seg" }), { autofill: false, submitAfterFill: true, method: "seg" });
-  assert.deepEqual(normalizeSettings({ autofill: "yes", submitAfterFill: 1, method: "magic" }), { autofill: true, submitAfterFill: false, method: "auto" });
+  assert.deepEqual(normalizeSettings(undefined), { autofill: true, submitAfterFill: false, method: "auto", keepCaptchas: false });
+  assert.deepEqual(normalizeSettings({ autofill: false, submitAfterFill: true, method: "seg", keepCaptchas: true }), { autofill: false, submitAfterFill: true, method: "seg", keepCaptchas: true });
+  assert.deepEqual(normalizeSettings({ autofill: "yes", submitAfterFill: 1, method: "magic", keepCaptchas: "on" }), { autofill: true, submitAfterFill: false, method: "auto", keepCaptchas: false });
 });

@@ -29,14 +29,16 @@ const PAGES = {
   noAnswer: { ...base, phase: "low-confidence", reason: "no-answer", answer: null, confidence: null },
   kept: { ...base, phase: "kept-user-input", reason: "user-typed", answer: "482913", confidence: 0.99 },
   off: { kind: "ais6", seq: 0, done: 1, phase: "off", image: IMAGE, answer: null, confidence: null },
+  paused: { kind: "ais6", seq: 0, done: 1, phase: "paused", reason: "unsure-run", image: IMAGE, answer: null, confidence: null },
+  held: { kind: "ais6", seq: 0, done: 1, phase: "held", reason: "rejected", image: IMAGE, answer: null, confidence: null },
   pageError: { kind: "ais6", seq: 0, done: 1, phase: "error", reason: "host", image: IMAGE, error: { code: "INTERNAL", message: "boom" } },
 };
 
 /** Open the popup on a fresh jsdom document; resolves once it has rendered the helper's state. */
-async function openPopup({ locale = "en", os = "win", status = STATUS_OK, page = PAGES.filled } = {}) {
+async function openPopup({ locale = "en", os = "win", status = STATUS_OK, page = PAGES.filled, learning = null } = {}) {
   const dom = new JSDOM(HTML, { url: "chrome-extension://test/popup/popup.html" });
   const { window } = dom;
-  const ext = fakeExt({ locale, os, status, page });
+  const ext = fakeExt({ locale, os, status, page, learning });
   const intervals = [];
   Object.assign(globalThis, { document: window.document, location: window.location, chrome: ext });
   Object.defineProperty(globalThis, "navigator", { value: { userAgent: "Mozilla/5.0 Chrome/156.0.0.0", clipboard: { writeText: async (s) => (ext.clipboard = s) } }, configurable: true });
@@ -196,6 +198,68 @@ for (const locale of LOCALES) {
       assert.equal(p.$("host-status").textContent, p.t("hostLineIncompatible"));
     });
   }
+
+  test(`${locale}: paused: the warning with its reason and Resume first, above the page; no Re-solve`, async () => {
+    const learning = { counts: { ais6: { helperAccepted: 5, helperRejected: 0, userAccepted: 0, userRejected: 0 } }, pause: { reason: "unsure-run", kind: "ais6", at: 1 }, hold: false, kept: null };
+    const p = await openPopup({ locale, page: PAGES.paused, learning });
+    await settle(20);
+    assert.equal(p.doc.body.dataset.view, "paused");
+    assert.equal(p.$("page-status").textContent, p.t("phasePaused"));
+    assert.equal(p.$("page-status").dataset.phase, "paused");
+    assert.ok(p.shown("paused"), "the pause warning is not shown");
+    assert.equal(p.$("paused").dataset.reason, "unsure-run");
+    assert.equal(p.$("paused-title").textContent, p.t("pausedTitle"));
+    assert.equal(p.$("paused-reason").textContent, p.t("pausedUnsureRun"));
+    assert.ok(p.shown("resume"));
+    // Where a student looks first: before the page's status, not under the settings.
+    const order = p.$("paused").compareDocumentPosition(p.$("page-status"));
+    assert.ok(order & p.doc.defaultView.Node.DOCUMENT_POSITION_FOLLOWING);
+    assert.ok(!p.shown("resolve") && !p.shown("shortcut"), "Re-solve while paused");
+    assert.ok(!p.shown("answer") && p.shown("captcha-image"));
+    assert.ok(!p.shown("held"), "the pause says it all");
+    assert.equal(p.$("outcome-helper").textContent, p.t("outcomeHelper", ["5", "5"]));
+    assert.equal(p.$("outcome-user").textContent, p.t("outcomeUserNone"));
+    assert.doesNotMatch(p.visibleText(), CODE);
+    p.$("resume").click();
+    await settle();
+    assert.ok(p.ext.sent.some((s) => s.msg?.type === "decaptcha:resume"), "Resume sent nothing");
+  });
+
+  test(`${locale}: held: says why it is not filled; Re-solve fills it`, async () => {
+    const learning = { counts: {}, pause: null, hold: true, kept: null };
+    const p = await openPopup({ locale, page: PAGES.held, learning });
+    await settle(20);
+    assert.equal(p.doc.body.dataset.view, "held");
+    assert.equal(p.$("page-status").textContent, p.t("phaseHeld"));
+    assert.ok(p.shown("resolve") && !p.$("resolve").disabled);
+    assert.ok(!p.shown("paused") && !p.shown("answer"));
+    // Nothing submitted yet: one plain sentence.
+    assert.ok(p.shown("outcomes-none") && !p.shown("outcomes-some"));
+    assert.equal(p.$("outcomes-none").textContent, p.t("outcomesNone"));
+  });
+
+  test(`${locale}: the keep switch and kept captchas wait in a closed details; the counters are one line`, async () => {
+    const learning = { counts: { ais6: { helperAccepted: 57, helperRejected: 0, userAccepted: 2, userRejected: 1 } }, pause: null, hold: false, kept: { folder: "/home/u/kept", total: 3 } };
+    const p = await openPopup({ locale, learning });
+    await settle(20);
+    assert.equal(p.$("learning-details").tagName, "DETAILS");
+    assert.equal(p.$("learning-details").open, false, "the learning details start closed");
+    assert.equal(p.$("learning-summary").textContent, p.t("learningTitle"));
+    assert.ok(p.$("learning-details").contains(p.$("keep-captchas")) && p.$("learning-details").contains(p.$("kept-count")));
+    assert.ok(p.shown("outcomes-some") && !p.shown("outcomes-none"));
+    assert.equal(p.$("outcomes-some").textContent.replace(/\s+/g, " ").trim(), `${p.t("outcomesLabel")}${p.t("outcomeHelper", ["57", "57"])}${p.t("outcomesSep")}${p.t("outcomeUser", ["2", "3"])}`.trim());
+    assert.equal(p.$("kept-count").textContent, p.t("keepCount", ["3"]));
+    assert.equal(p.$("kept-folder").textContent, "/home/u/kept");
+    assert.ok(p.shown("keep-delete"));
+  });
+
+  test(`${locale}: the pause is not shown over the helper card`, async () => {
+    const learning = { counts: {}, pause: { reason: "unknown-size" }, hold: false, kept: null };
+    const p = await openPopup({ locale, status: STATUS_MISSING, page: PAGES.pageError, learning });
+    await settle(20);
+    assert.equal(p.doc.body.dataset.view, "missing");
+    assert.ok(!p.shown("paused") && !p.shown("learning"));
+  });
 
   test(`${locale}: a failed read with a working helper: Re-solve offered, no install card`, async () => {
     const p = await openPopup({ locale, page: PAGES.pageError });

@@ -6,7 +6,8 @@ popup in any state without models:
    "text": "482913", "confidence": 0.99, "used": "ctc",   every `solve` result
    "agree": true,
    "delay": 0,                                            seconds before a solve reply
-   "exit": false}                                         exit at once (installed but broken)
+   "exit": false,                                         exit at once (installed but broken)
+   "kept": {"folder": "...", "total": 3}}                 `status` reports kept captchas
 
 Every request's action is appended to <config>.log. Standard library only; never writes
 anything but frames to stdout.
@@ -47,6 +48,8 @@ def reply(request: dict, config: dict) -> dict:
             "models": {"ctc_ais6": {"file": "ctc_ais6.tflite", "loaded": True}},
             "ready": config.get("ready", True),
         }
+        if "kept" in config:
+            result["kept"] = config["kept"]
         return {**base, "ok": True, "result": result}
     images = request.get("images") or [request.get("image")]
     kind = request.get("kind") or "ais6"
@@ -59,7 +62,8 @@ def reply(request: dict, config: dict) -> dict:
         "digits": [confidence] * len(text),
         "method": request.get("method", "auto"),
         "used": config.get("used", "ctc"),
-        "agree": config.get("agree", True),  # auto fills only what both models agree on
+        # `auto` fills only when the two models agree (content/captcha.js isConfident).
+        "agree": config.get("agree", True) if request.get("method", "auto") == "auto" else None,
         "kind": kind,
         "renderings": len(images),
         "ms": 3.2,

@@ -33,6 +33,7 @@ LOGIN = "https://www.ccxp.nthu.edu.tw/ccxp/INQUIRE/"
 LANGS = {"en": "en-US", "zh_TW": "zh-TW"}
 BROWSERS = ("chromium", "firefox")
 TIMEOUT = 20
+KEPT_FOLDER = "/home/student/.local/share/nthu-ais-decaptcha-captchas"  # the fake host's `kept`
 
 MEASURE = """
 const html = document.documentElement, body = document.body;
@@ -55,6 +56,11 @@ return {
   selectFontSize: parseFloat(getComputedStyle(document.getElementById('method')).fontSize),
   answerText: document.getElementById('answer').textContent,
   resolveShown: Boolean(resolve.offsetParent),
+  pausedShown: Boolean(document.getElementById('paused').offsetParent),
+  pausedAboveStatus: document.getElementById('paused').getBoundingClientRect().bottom
+    <= document.getElementById('page-status').getBoundingClientRect().top,
+  phase: document.getElementById('page-status').dataset.phase,
+  outcomes: document.getElementById('outcomes').getBoundingClientRect().height,
   status: document.getElementById('page-status').textContent,
   title: document.getElementById('host-help-title').textContent,
   tab: body.dataset.tab,
@@ -100,6 +106,12 @@ class Session:
         self.driver.switch_to.window(self.page_tab)
         self.driver.get(LOGIN)
 
+    def wait_field_none(self) -> None:
+        """The login page's captcha shown and left alone (paused or held: nothing filled)."""
+        WebDriverWait(self.driver, TIMEOUT, 0.1).until(
+            lambda _: self.js("return document.readyState") == "complete"
+        )
+
     def field_phase(self) -> str | None:
         return self.js("return document.querySelector('[name=passwd2]')?.dataset.decaptcha ?? null")
 
@@ -127,6 +139,16 @@ class Session:
                 f"{self.name} {self.lang}: the popup never showed {view} (showed {shown}; "
                 f"the host was asked {self.requests()[-6:]})\n{diagnostics}"
             ) from None
+        if view in ("paused", "held"):
+            shown = "paused" if view == "paused" else "page-status"
+            WebDriverWait(self.driver, TIMEOUT, 0.1).until(
+                lambda _: self.js(f"return !document.getElementById('{shown}').hidden")
+            )
+        if "learning-open" in query:
+            self.js("document.getElementById('learning-details').open = true")
+            WebDriverWait(self.driver, TIMEOUT, 0.1).until(
+                lambda _: self.js("return !document.getElementById('kept-folder-box').hidden")
+            )
         time.sleep(0.3)  # fonts and the image settle (screenshots only; nothing is timed)
         return self.js(MEASURE)
 
@@ -235,6 +257,47 @@ def _off(s: Session) -> None:
     )
 
 
+def _gate(s: Session, **gate: object) -> None:
+    """Set issue 14's gate (storage.local pause / hold) as the background would, then load the
+    login page: its controller reads the gate and neither fills nor submits."""
+    s.in_popup(
+        "(globalThis.browser ?? globalThis.chrome).storage.local.set(" + json.dumps(gate) + ")"
+    )
+    s.open_login()
+
+
+def _paused(s: Session) -> None:
+    s.set_host(confidence=0.995, kept={"folder": KEPT_FOLDER, "total": 12})
+    _gate(s, pause={"reason": "unsure-run", "kind": "ais6", "at": 0})
+    s.wait_field_none()
+
+
+def _held(s: Session) -> None:
+    s.set_host(confidence=0.995, kept={"folder": KEPT_FOLDER, "total": 12})
+    _gate(s, hold=True)
+    s.wait_field_none()
+
+
+def _filled_learning(s: Session) -> None:
+    """Filled, with counters, a host reporting kept captchas, the learning details open."""
+    s.set_host(confidence=0.995, kept={"folder": KEPT_FOLDER, "total": 12})
+    counts = {
+        "ais6": {"helperAccepted": 57, "helperRejected": 0, "userAccepted": 2, "userRejected": 1}
+    }
+    s.in_popup(
+        "(globalThis.browser ?? globalThis.chrome).storage.local.remove(['pause', 'hold'])"
+        ".then(() => (globalThis.browser ?? globalThis.chrome).storage.local.set("
+        + json.dumps({"counts": counts, "keepCaptchas": True})
+        + "))"
+    )
+    s.open_login()
+    s.wait_field("filled")
+
+
+def _ungate(s: Session) -> None:
+    s.js("(globalThis.browser ?? globalThis.chrome).storage.local.remove(['pause', 'hold'])")
+
+
 def _autofill_on(s: Session) -> None:
     s.js("(globalThis.browser ?? globalThis.chrome).storage.local.set({autofill: true})")
 
@@ -261,6 +324,9 @@ def _missing(s: Session) -> None:
 STATES: list[tuple[str, str, Step, str]] = [
     # (state, expected popup view, setup, popup query)
     ("filled", "filled", _filled, ""),
+    ("paused", "paused", _paused, ""),
+    ("held", "held", _held, ""),
+    ("filled-learning-open", "filled", _filled_learning, "#learning-open"),
     ("unsure", "unsure", _unsure, ""),
     ("typed-by-user", "kept", _kept, ""),
     ("autofill-off", "off", _off, ""),
@@ -280,6 +346,8 @@ def run_states(session: Session) -> Iterator[tuple[str, dict]]:
         measured = session.popup(view, query)
         if state == "autofill-off":
             _autofill_on(session)
+        elif state in ("paused", "held"):
+            _ungate(session)
         yield state, measured
 
 

@@ -11,7 +11,10 @@ every fetch (unknown on the real server, so the replica takes the harder case) a
 server remembers the last one per session. Images are synthetic (training/synth.py), or real
 held-out ones from ../shared/data when given (read at run time, never copied).
 
-Every form post is recorded, so tests can check that nothing was submitted.
+Every form post is recorded, so tests can check that nothing was submitted. The login form's
+target answers as the AIS does (ais-pages.md): the right captcha and password, the post-login
+frameset (select_entry.php's `top.php`, `IN_INQ_STU.php`, `main`); a wrong captcha, the page
+saying 驗證碼輸入錯誤!; the right captcha with the password WRONG_PASSWORD, 帳號或密碼錯誤. In Big5.
 """
 
 from __future__ import annotations
@@ -46,6 +49,16 @@ FRAMED_COURSE = "/ccxp/INQUIRE/e2e-framed-course.php"
 # Another site's page framing the AIS course page (served on https://localhost:<port>).
 FOREIGN_FRAME = "/e2e/foreign-frame.html"
 HOSTNAMES = ["www.ccxp.nthu.edu.tw", "ccxp.nthu.edu.tw", "localhost"]
+# The post-login frameset's frames (served as small pages).
+FRAMES = {
+    "/ccxp/INQUIRE/top.php",
+    "/ccxp/INQUIRE/IN_INQ_STU.php",
+    "/ccxp/INQUIRE/select_entry_main.php",
+}
+# The one password the replica refuses (the captcha is checked first, as the AIS does).
+WRONG_PASSWORD = "wrong-password"
+WRONG_CAPTCHA_TEXT = "驗證碼輸入錯誤!"
+WRONG_PASSWORD_TEXT = "帳號或密碼錯誤"
 
 
 # ---------------------------------------------------------------------------- captchas
@@ -119,6 +132,8 @@ class State:
     many_renderings: bool = False  # next login codes: a real answer with many renderings
     image_delay: float = 0.0  # seconds before each captcha image is sent (a slow server)
     unreadable_login: bool = False  # login captchas served as a blank image: the host is unsure
+    odd_size_login: bool = False  # login captchas drawn on a 120x40 canvas: "the captcha changed"
+    reject_login_captcha: bool = False  # every login answered 驗證碼輸入錯誤!, right or not
     # (account, password) already in the login form, as a password manager would have put them
     prefill: tuple[str, str] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -224,6 +239,25 @@ def foreign_frame_page(session: str) -> bytes:
     ).encode()
 
 
+def frameset_page() -> bytes:
+    """The post-login frameset (select_entry.php), as pre_select_entry.php answers a good login."""
+    return (
+        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=big5">'
+        f"<title>{TITLE}</title></head>"
+        '<frameset rows="90,*" border=0><frame name=top src=top.php>'
+        '<frameset cols="180,*"><frame name=menu src=IN_INQ_STU.php>'
+        "<frame name=main src=select_entry_main.php></frameset></frameset></html>"
+    ).encode("big5")
+
+
+def odd_size_png(rng: np.random.Generator) -> bytes:
+    """A login captcha on a larger canvas (120x40): no kind has that size."""
+    rgb, _ = synth.generate("ais6", rng)
+    canvas = np.full((40, 120, 3), 255, np.uint8)
+    canvas[4:36, 8:112] = rgb
+    return synth.png_bytes(canvas, "ais6")
+
+
 def result_page(text: str) -> bytes:
     return (
         '<html><head><meta http-equiv="Content-Type" content="text/html; charset=big5">'
@@ -290,6 +324,8 @@ class Handler(BaseHTTPRequestHandler):
                 png = state.captchas.draw("ais6", answer)
                 if state.unreadable_login:
                     png = BLANK_LOGIN_PNG
+                elif state.odd_size_login:
+                    png = odd_size_png(state.captchas.rng)
                 state.served.append(Served("ais6", pwdstr, answer, time.time()))
             self.send(png, "image/png")
         elif url.path == COURSE_PAGE:
@@ -308,6 +344,8 @@ class Handler(BaseHTTPRequestHandler):
             self.send(framed_course_page(query.get("ACIXSTORE", "framed")), "text/html")
         elif url.path == FOREIGN_FRAME:
             self.send(foreign_frame_page(query.get("ACIXSTORE", "foreign")), "text/html")
+        elif url.path in FRAMES:
+            self.send(result_page(""), "text/html")
         elif url.path == PROBE:
             self.send(PROBE_JS, "text/javascript")
         else:
@@ -323,10 +361,15 @@ class Handler(BaseHTTPRequestHandler):
         state.posts.append(Post(url.path, fields, time.time()))
         if url.path == LOGIN_POST:
             right = state.login.get(fields.get("fnstr", "")) == fields.get("passwd2")
-            self.send(result_page("OK" if right else "驗證碼輸入錯誤!"), "text/html")
+            if not right or state.reject_login_captcha:
+                self.send(result_page(WRONG_CAPTCHA_TEXT), "text/html")
+            elif fields.get("passwd") == WRONG_PASSWORD:
+                self.send(result_page(WRONG_PASSWORD_TEXT), "text/html")
+            else:
+                self.send(frameset_page(), "text/html")
         elif url.path == COURSE_POST:
             right = state.course.get(fields.get("ACIXSTORE", "")) == fields.get("auth_num")
-            self.send(result_page("OK" if right else "驗證碼輸入錯誤!"), "text/html")
+            self.send(result_page("OK" if right else WRONG_CAPTCHA_TEXT), "text/html")
         else:
             self.send(b"not found", "text/plain", 404)
 

@@ -9,6 +9,7 @@ import "../shared/settings.js";
 import { NativeHost } from "./native.js";
 import { solveRequest } from "./requests.js";
 import { SubmitGuard, memoryStore } from "./submit-guard.js";
+import { OUTCOME_MESSAGES, Outcomes } from "./outcomes.js";
 
 const { AUTO_SUBMIT_OUTCOME_MS, AUTO_SUBMIT_WINDOW_MS, ERRORS, HOST_NAME, MSG } = globalThis.AISDecaptcha.config;
 const { HEALTH, badgeFor, hostHealth, usable } = globalThis.AISDecaptcha.health;
@@ -36,6 +37,7 @@ onSettingsChanged(ext.storage, (s) => {
 // storage.session survives the service worker being stopped, and is cleared with the browser.
 const session = ext.storage.session ?? memoryStore();
 const submitGuard = new SubmitGuard(session, { windowMs: AUTO_SUBMIT_WINDOW_MS, outcomeMs: AUTO_SUBMIT_OUTCOME_MS });
+const outcomes = new Outcomes({ local: ext.storage.local, session, host });
 
 // The tab that last showed a captcha: the popup falls back to it when it is opened as a
 // page of its own (tests do that) rather than from the toolbar.
@@ -141,7 +143,8 @@ async function handle(msg, sender) {
       noteCaptchaTab(tabId);
       return solve(msg);
     case MSG.MAY_SUBMIT:
-      return { ok: tabId !== undefined && (await submitGuard.maySubmit(tabId)) };
+      // Paused or held (outcomes.js): never submit, and do not use up the guard's one "yes".
+      return { ok: tabId !== undefined && !(await outcomes.blocksSubmit()) && (await submitGuard.maySubmit(tabId)) };
     case MSG.HOST_STATUS: {
       const reply = await host.request({ action: "status" });
       const health = noteHealth(reply);
@@ -150,10 +153,12 @@ async function handle(msg, sender) {
     }
     case MSG.LAST_TAB:
       return { tabId: await lastCaptchaTab() };
+    default:
+      return outcomes.handle(msg, tabId);
   }
 }
 
-const HANDLED = new Set([MSG.WARM, MSG.SOLVE, MSG.MAY_SUBMIT, MSG.HOST_STATUS, MSG.LAST_TAB]);
+const HANDLED = new Set([MSG.WARM, MSG.SOLVE, MSG.MAY_SUBMIT, MSG.HOST_STATUS, MSG.LAST_TAB, ...OUTCOME_MESSAGES]);
 
 ext.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   if (sender.id !== ext.runtime.id) return false;

@@ -5,7 +5,7 @@
 (() => {
   "use strict";
   const ns = (globalThis.AISDecaptcha ??= {});
-  const { COURSE_RELOADS, CONFIDENCE_THRESHOLD, ERRORS, EXTRA_RENDERINGS } = ns.config;
+  const { COURSE_RELOADS, CONFIDENCE_THRESHOLD, ERRORS, EXTRA_RENDERINGS, KINDS, PAUSE_REASONS } = ns.config;
   const { FieldMarks } = ns.fieldMarks;
 
   /** What the controller is doing, also written to the field as data-decaptcha (see docs/EXTENSION.md). */
@@ -17,6 +17,8 @@
     LOW: "low-confidence", // not sure enough: field left to the user, marked
     KEPT: "kept-user-input", // the user typed first: their text stays
     ERROR: "error", // host missing or failing: page left untouched
+    PAUSED: "paused", // autofill paused itself: the captcha seems to have changed (issue 14)
+    HELD: "held", // the last helper answer was rejected: not filled until the user acts
   });
 
   const CAPTCHA_SRC = /auth_img\.php/i;
@@ -110,7 +112,11 @@
    * spec (per captcha kind): { kind, answer (RegExp a valid answer matches), find(doc),
    *   moreImages?(img, n), freshImage?(img), reloadImage?(img), canSubmit?(doc, field), submit?(field) }
    * env (the browser): { solve(request) -> reply envelope, capture(img) -> PNG data URL,
-   *   isLoaded(img), maySubmit() -> boolean, t(key) -> text, now() -> ms }
+   *   isLoaded(img), maySubmit() -> boolean, t(key) -> text, now() -> ms,
+   *   sizeOf?(img) -> {width, height}, report?(event) (to the background: settled, unknown-size,
+   *   submitted, user-acted) }
+   * gate: { paused: reason | null, hold: boolean } (shared/outcomes.js): paused never fills
+   *   nor submits; hold fills only on the user's Re-solve.
    *
    * State: `#job` is the job for the image shown now (null until that image is captured);
    * a job that is no longer `#job` is stale, and what it learns is dropped. `#busy` is the job
@@ -123,6 +129,8 @@
     #spec;
     #env;
     #settings;
+    #gate = { paused: null, hold: false };
+    #shownImage = null; // the last capture of the displayed image (kept with its answer, if the user wants)
     #observer = null;
     #img = null;
     #marks = null; // FieldMarks of the answer field
@@ -142,11 +150,14 @@
       this.#marks?.userEdited();
     };
 
-    constructor({ doc, spec, env, settings }) {
+    #onSubmit = (event) => this.#submitted(event);
+
+    constructor({ doc, spec, env, settings, gate = null }) {
       this.#doc = doc;
       this.#spec = spec;
       this.#env = env;
       this.#settings = settings;
+      if (gate) this.#gate = { ...gate };
     }
 
     /** Find the captcha and start watching it; false (and nothing done) when the page has none. */
@@ -162,12 +173,15 @@
         attributes: true,
         attributeFilter: ["src"],
       });
+      // How the answer fares is told by the next page (login): note what was submitted.
+      if (this.#spec.reportsOutcome) this.#doc.addEventListener("submit", this.#onSubmit, true);
       if (this.#env.isLoaded(this.#img)) this.#onImage();
       return true;
     }
 
     stop() {
       this.#observer?.disconnect();
+      this.#doc.removeEventListener("submit", this.#onSubmit, true);
       this.#unbind();
     }
 
@@ -180,6 +194,26 @@
       this.#settings = settings;
       // Autofill just turned on: read the captcha already shown.
       if (switchedOn && this.#view.phase === PHASE.OFF && this.#env.isLoaded(this.#img)) this.#onImage();
+    }
+
+    /** The pause and the hold changed (storage.local, set by the background). */
+    setGate(gate) {
+      const before = this.#gate;
+      this.#gate = { paused: gate.paused ?? null, hold: gate.hold === true };
+      if (this.#gate.paused && !before.paused) {
+        // Paused while an answer of ours is in the field: it goes (it is the suspect one).
+        // An unsure note stays: it is still true.
+        if (this.#view.phase === PHASE.FILLED) this.#clearOurAnswer();
+        this.#setView({ phase: PHASE.PAUSED, reason: this.#gate.paused });
+        return;
+      }
+      // Turned back on, or the hold lifted: read the captcha already shown.
+      const waiting = this.#view.phase === PHASE.PAUSED || this.#view.phase === PHASE.HELD;
+      const open = !this.#gate.paused && !(this.#gate.hold && this.#view.phase === PHASE.HELD);
+      if (waiting && open && this.#env.isLoaded(this.#img)) {
+        this.#job = null;
+        this.#onImage();
+      }
     }
 
     /** What the popup shows. */
@@ -195,6 +229,12 @@
     async resolveNow() {
       const img = this.#img;
       if (!img) return;
+      if (this.#gate.paused) {
+        this.#setView({ phase: PHASE.PAUSED, reason: this.#gate.paused });
+        return;
+      }
+      // The user asked: that is the act a hold waits for.
+      if (this.#gate.hold) this.#env.report?.({ event: "user-acted", kind: this.#spec.kind });
       if (this.#spec.freshImage) {
         const job = this.#newJob({ force: true });
         this.#setView({ phase: PHASE.SOLVING, reason: null });
@@ -263,6 +303,19 @@
       // pages re-set the same src): one request per image. A reload we asked for is new.
       if (!reload && this.#job && this.#job.key === job.key) return;
       this.#job = job;
+      if (!this.#sizeKnown()) return;
+      if (this.#gate.paused) {
+        this.#job = null;
+        this.#clearOurAnswer();
+        this.#setView({ ...this.#baseView(), phase: PHASE.PAUSED, reason: this.#gate.paused, image: job.image });
+        return;
+      }
+      if (this.#gate.hold && !force) {
+        this.#job = null; // solved only when the user asks (Re-solve)
+        this.#clearOurAnswer();
+        this.#setView({ ...this.#baseView(), phase: PHASE.HELD, reason: "rejected", image: job.image });
+        return;
+      }
       if (!this.#settings.autofill && !force) {
         this.#job = null; // not solved: switching autofill on must still solve it
         this.#clearOurAnswer();
@@ -270,6 +323,41 @@
         return;
       }
       this.#enqueue(job);
+    }
+
+    /**
+     * Whether the displayed image has this kind's size (config.KINDS). Another size where a
+     * captcha is expected: the AIS captcha seems to have changed, so autofill pauses itself.
+     */
+    #sizeKnown() {
+      const size = this.#env.sizeOf?.(this.#img);
+      const want = KINDS[this.#spec.kind];
+      if (!size || !want || (size.width === want.width && size.height === want.height)) return true;
+      this.#job = null;
+      this.#gate = { ...this.#gate, paused: PAUSE_REASONS.UNKNOWN_SIZE };
+      this.#clearOurAnswer();
+      this.#setView({ ...this.#baseView(), phase: PHASE.PAUSED, reason: PAUSE_REASONS.UNKNOWN_SIZE, image: this.#shownImage });
+      this.#env.report?.({ event: "unknown-size", kind: this.#spec.kind, width: size.width, height: size.height });
+      return false;
+    }
+
+    /**
+     * The login form is being submitted (by the user, or by our click): tell the background
+     * who answered, so the next page's verdict can be counted. The answer and the image go
+     * along only when the user asked to keep their captchas; the other fields are never read.
+     */
+    #submitted(event) {
+      const field = this.#marks?.field;
+      if (!field || event.target !== field.form) return;
+      const value = field.value;
+      if (value === "") return;
+      const source = this.#lastFilled !== null && value === this.#lastFilled ? "helper" : "user";
+      const report = { event: "submitted", kind: this.#spec.kind, source };
+      if (this.#settings.keepCaptchas && this.#spec.answer.test(value) && this.#shownImage) {
+        report.answer = value;
+        report.image = this.#shownImage;
+      }
+      this.#env.report?.(report);
     }
 
     // ------------------------------------------------------------ jobs
@@ -289,6 +377,7 @@
       try {
         job.image = this.#env.capture(this.#img);
         job.key = job.image;
+        this.#shownImage = job.image;
         return true;
       } catch (err) {
         // Whatever we filled is for an image we cannot see: it goes, and so do its marks.
@@ -416,6 +505,15 @@
       if (job.error) {
         // Host missing or broken: say so in the popup, leave the page exactly as it is.
         this.#setView({ phase: PHASE.ERROR, reason: "host", error: job.error });
+        return false;
+      }
+      // Counted for the pause rule: a run of unsure captchas means the captcha may have changed.
+      this.#env.report?.({ event: "settled", kind: this.#spec.kind, unsure: !this.#confident(result) });
+      if (this.#gate.paused || (this.#gate.hold && !force)) {
+        // Paused or held while the host was reading: nothing is filled.
+        this.#clearOurAnswer();
+        const paused = Boolean(this.#gate.paused);
+        this.#setView({ ...shown, phase: paused ? PHASE.PAUSED : PHASE.HELD, reason: paused ? this.#gate.paused : "rejected" });
         return false;
       }
       if (!this.#confident(result)) {

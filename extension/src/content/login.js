@@ -97,6 +97,7 @@
     freshImage: async (img) => (await fetchRenderings(img, 1))[0] ?? null,
     canSubmit,
     submit: submitLogin,
+    reportsOutcome: true, // the next page says whether the captcha was right (shared/outcomes.js)
   });
 
   ns.login = { findLoginCaptcha, pwdstrOf, fetchRenderings, canSubmit, submitLogin, spec: loginSpec };

@@ -7,6 +7,7 @@
   const { MSG } = ns.config;
   const { loadSettings, onSettingsChanged } = ns.settings;
   const { CaptchaController } = ns.captcha;
+  const { loadGate, onGateChanged } = ns.outcomes;
   const ext = globalThis.browser ?? globalThis.chrome;
   const MAX_PIXELS = 512 * 512;
   const MAX_FRAME_DEPTH = 16;
@@ -90,6 +91,9 @@
       maySubmit: async () => (await send({ type: MSG.MAY_SUBMIT }))?.ok === true,
       t: (key) => ext.i18n.getMessage(key) || key,
       now: () => performance.now(),
+      sizeOf: (img) => ({ width: img.naturalWidth, height: img.naturalHeight }),
+      // Fire and forget: the page may be leaving (a submit), the background keeps it.
+      report: (event) => void send({ type: MSG.REPORT, ...event }),
     };
   }
 
@@ -104,8 +108,10 @@
     let settings = await loadSettings(ext.storage.local);
     mark("settings");
     await domReady(document);
-    const controller = new CaptchaController({ doc: document, spec, env: browserEnv(), settings });
+    const gate = await loadGate(ext.storage.local);
+    const controller = new CaptchaController({ doc: document, spec, env: browserEnv(), settings, gate });
     if (!controller.start()) return;
+    onGateChanged(ext.storage, (next) => controller.setGate(next));
     if (!warmEarly && settings.autofill) send({ type: MSG.WARM });
     onSettingsChanged(ext.storage, (next) => {
       settings = next;

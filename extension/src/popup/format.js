@@ -50,7 +50,7 @@ export function hostLineKey(health) {
  * Everything the popup shows for a page state and the helper's health (null: still
  * checking). One of `view`: missing | incompatible | failing (the helper card is the one
  * thing shown, no Re-solve, no settings) | none (not an AIS captcha page) | waiting |
- * solving | off | filled | unsure | kept | error.
+ * solving | off | filled | unsure | kept | error | paused | held (issue 14's gate).
  */
 export function popupView(pageState, health) {
   const problem = hostProblem(pageState, health);
@@ -77,6 +77,12 @@ export function popupView(pageState, health) {
       return { ...base, view: "kept", status: "phaseKept", captcha: { ...captcha, guess: pageState.answer ? "keptLabel" : null } };
     case "error":
       return { ...base, view: "error", status: "phaseError", captcha };
+    case "paused":
+      // Autofill paused itself (issue 14): nothing is filled; Resume (above) is the way on, not Re-solve.
+      return { ...base, view: "paused", status: "phasePaused", captcha: { ...captcha, resolve: false } };
+    case "held":
+      // A helper answer was just rejected: this one is filled only when the user presses Re-solve.
+      return { ...base, view: "held", status: "phaseHeld", captcha };
     default:
       return { ...base, view: "none", status: "popupNoCaptcha", captcha: null };
   }

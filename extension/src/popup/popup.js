@@ -16,6 +16,7 @@ import {
   popupView,
   readingMessage,
 } from "./format.js";
+import { setUpLearning } from "./learning.js";
 
 const ext = globalThis.browser ?? globalThis.chrome;
 const { ERRORS, MSG, PROTOCOL_VERSION, RELEASES_URL } = globalThis.AISDecaptcha.config;
@@ -111,6 +112,7 @@ function renderPage(view) {
   setText($("confidence"), c.reading ? t("confidenceLine", [formatConfidence(state.confidence)]) : "");
   show($("confidence"), c.reading);
   show($("resolve"), c.resolve);
+  show($("shortcut"), c.resolve); // no shortcut hint without the button it is for (paused)
   $("resolve").disabled = c.busy;
 }
 
@@ -121,6 +123,9 @@ function render() {
   show($("update-notice"), view.older);
   show($("page"), view.page);
   show($("settings"), view.settings);
+  // The pause, the hold and how the answers fare: not while the helper card is the one thing.
+  show($("learning-alerts"), view.settings);
+  show($("learning"), view.settings);
   // The page's phase, for tests, even while the helper card hides the page section.
   $("page-status").dataset.phase = lastState?.phase ?? "none";
   if (view.page) renderPage(view);
@@ -222,6 +227,7 @@ async function main() {
   lastState = await pageState();
   render();
   checkHost();
+  setUpLearning(ext);
   // Keep the view current while the page solves (the popup may open before it is done).
   setInterval(async () => {
     lastState = await pageState();

@@ -52,7 +52,7 @@
     AUTO_SUBMIT_OUTCOME_MS: 15 * 60 * 1000,
 
     /** Defaults of the user's switches, kept in storage.local. */
-    DEFAULT_SETTINGS: Object.freeze({ autofill: true, submitAfterFill: false, method: "auto" }),
+    DEFAULT_SETTINGS: Object.freeze({ autofill: true, submitAfterFill: false, method: "auto", keepCaptchas: false }),
 
     METHODS: Object.freeze(["auto", "ctc", "seg"]),
 
@@ -65,6 +65,12 @@
       LAST_TAB: "decaptcha:last-tab",
       PAGE_STATE: "decaptcha:page-state",
       RESOLVE: "decaptcha:resolve",
+      // issue 14: outcomes, pause, kept captchas (background/outcomes.js)
+      REPORT: "decaptcha:report", // content -> background: settled / unknown-size / submitted / user-acted
+      RESULT_PAGE: "decaptcha:result-page", // the page after a login submit: its verdict
+      LEARNING: "decaptcha:learning", // popup: counters, pause, kept captchas
+      RESUME: "decaptcha:resume", // popup: turn autofill back on after a pause
+      KEEP_DELETE: "decaptcha:keep-delete", // popup: delete every kept captcha
     }),
 
     /**
@@ -83,6 +89,40 @@
     KINDS: Object.freeze({
       ais6: Object.freeze({ digits: 6, width: 104, height: 32 }),
       ais3: Object.freeze({ digits: 3, width: 42, height: 30 }),
+    }),
+
+    /**
+     * What the AIS answers a login with (../shared/notes/ais-pages.md): the page after a
+     * submit is read for these texts only (shared/outcomes.js). The post-login frameset
+     * (select_entry.php) is recognised by its <frameset>.
+     */
+    AIS_ANSWERS: Object.freeze({
+      WRONG_CAPTCHA: "驗證碼輸入錯誤",
+      WRONG_PASSWORD: "帳號或密碼錯誤",
+      LOCKED: "15分鐘內登錄錯誤超過5次",
+    }),
+
+    /** What a login's next page says of its captcha (shared/outcomes.js classifyResult). */
+    VERDICTS: Object.freeze({
+      ACCEPTED: "accepted", // the post-login frameset: logged in
+      WRONG_PASSWORD: "wrong-password", // the captcha passed, the ID or password did not
+      REJECTED: "rejected", // 驗證碼輸入錯誤
+      LOCKED: "locked", // 15分鐘內登錄錯誤超過5次: nothing known of the captcha
+    }),
+
+    /**
+     * Autofill pauses itself after this many captchas in a row that the models are unsure of
+     * or disagree on (docs/EXTENSION.md: about 3 in 1,000 of the hardest synthetic captchas
+     * are unsure, none of the real ones, so 3 in a row by chance is about 1 in 10^7; a
+     * changed captcha is unsure nearly every time, so the user types at most 3).
+     */
+    UNSURE_RUN_PAUSE: 3,
+
+    /** Why autofill paused itself (storage.local `pause.reason`). */
+    PAUSE_REASONS: Object.freeze({
+      UNKNOWN_SIZE: "unknown-size", // an image of a size no kind has, where a captcha is expected
+      UNSURE_RUN: "unsure-run", // UNSURE_RUN_PAUSE captchas in a row unsure or disagreed on
+      REJECTED_TWICE: "rejected-twice", // a rejected helper answer, then another rejection within the lock-out window
     }),
 
     /**
@@ -105,6 +145,8 @@
       FRAME_TOO_LARGE: "FRAME_TOO_LARGE",
       TIMEOUT: "TIMEOUT",
       NOT_ALLOWED: "NOT_ALLOWED",
+      KEEP_FULL: "KEEP_FULL",
+      NOT_WRITABLE: "NOT_WRITABLE",
       INTERNAL: "INTERNAL",
       HOST_UNAVAILABLE: "HOST_UNAVAILABLE",
       HOST_TIMEOUT: "HOST_TIMEOUT",

@@ -1,4 +1,5 @@
-// The user's switches (autofill, log in after filling, method), kept in storage.local.
+// The user's switches (autofill, log in after filling, method, keep the captchas I type),
+// kept in storage.local.
 // Classic script on the AISDecaptcha namespace (see config.js for why).
 (() => {
   "use strict";
@@ -12,6 +13,7 @@
       if (typeof stored.autofill === "boolean") s.autofill = stored.autofill;
       if (typeof stored.submitAfterFill === "boolean") s.submitAfterFill = stored.submitAfterFill;
       if (METHODS.includes(stored.method)) s.method = stored.method;
+      if (typeof stored.keepCaptchas === "boolean") s.keepCaptchas = stored.keepCaptchas;
     }
     return s;
   }
