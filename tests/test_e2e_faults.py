@@ -27,6 +27,7 @@ from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from host import ids
 from tests.conftest import need
 from tests.e2e import browsers, replica
 from tests.e2e.fixtures import (  # noqa: F401  (fixtures)
@@ -42,7 +43,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 LOGIN = "https://www.ccxp.nthu.edu.tw/ccxp/INQUIRE/"
 FAULTY_HOST = Path(__file__).resolve().parent / "e2e" / "faulty_host.py"
-MANIFEST_NAME = "nthu_ais_decaptcha.json"
+MANIFEST_NAME = f"{ids.HOST_NAME}.json"
 SETTLED = {"filled", "low-confidence", "kept-user-input"}
 OUTCOME_TIMEOUT = 45  # seconds; a cold host loads its models first
 NEW_IMAGE_LOADED = "return window.__e2e.loads.some((l) => l.src.endsWith(arguments[0]))"
