@@ -60,10 +60,13 @@ BUNDLE_EXCLUDES = [
     "charset_normalizer", "cv2", "onnxruntime", "ddddocr", "h5py", "grpc", "google.protobuf",
     # Standard-library parts the host never uses (drags in OpenSSL, readline, Tk).
     "tkinter", "ssl", "readline", "pdb", "pydoc", "doctest", "unittest", "sqlite3", "curses",
-    "asyncio", "multiprocessing", "xmlrpc", "http.server", "lzma", "bz2", "xml", "_decimal",
+    "asyncio", "multiprocessing", "xmlrpc", "http.server", "lzma", "bz2", "xml",
     "_hashlib",  # hashlib falls back to its built-in hashes; this one pulls in libcrypto
     "unicodedata", "stringprep", "numpy._core._multiarray_tests",
     "_codecs_cn", "_codecs_hk", "_codecs_iso2022", "_codecs_jp", "_codecs_kr", "_codecs_tw",
+    # numpy parts that neither the host nor the runtime imports (numpy loads them only when
+    # asked for by name): 4 MB. Not numpy.ma: some numpy functions import it when called.
+    "numpy.random", "numpy.fft", "numpy.polynomial", "numpy.f2py", "numpy.testing",
     # Pillow plugins and their libraries: the host reads PNG only.
     "PIL.AvifImagePlugin", "PIL._avif", "PIL.WebPImagePlugin", "PIL._webp",
     "PIL.ImageTk", "PIL._imagingtk", "PIL.ImageCms", "PIL._imagingcms", "PIL.ImageQt",
@@ -187,6 +190,11 @@ def build_host(python: Path, force: bool = False) -> Path:
         "--paths", REPO,
         "--collect-submodules", "host", "--hidden-import", "host.__main__",
         "--copy-metadata", "ai-edge-litert",  # so `--status` can name the runtime's version
+        # Start-up speed (docs/BENCHMARKS.md, issue 13). The modules as .pyc files in
+        # _internal/, not in PyInstaller's zlib-compressed archive, which is inflated at
+        # every import (and base_library.zip with it); and compiled with -OO (no docstrings,
+        # no asserts): less to read and unmarshal, 2.8 MB smaller.
+        "--debug", "noarchive", "--optimize", "2",
     ]  # fmt: skip
     for f in data:
         if f.is_file():
