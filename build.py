@@ -60,10 +60,13 @@ BUNDLE_EXCLUDES = [
     "charset_normalizer", "cv2", "onnxruntime", "ddddocr", "h5py", "grpc", "google.protobuf",
     # Standard-library parts the host never uses (drags in OpenSSL, readline, Tk).
     "tkinter", "ssl", "readline", "pdb", "pydoc", "doctest", "unittest", "sqlite3", "curses",
-    "asyncio", "multiprocessing", "xmlrpc", "http.server", "lzma", "bz2", "xml", "_decimal",
+    "asyncio", "multiprocessing", "xmlrpc", "http.server", "lzma", "bz2", "xml",
     "_hashlib",  # hashlib falls back to its built-in hashes; this one pulls in libcrypto
     "unicodedata", "stringprep", "numpy._core._multiarray_tests",
     "_codecs_cn", "_codecs_hk", "_codecs_iso2022", "_codecs_jp", "_codecs_kr", "_codecs_tw",
+    # numpy parts that neither the host nor the runtime imports (numpy loads them only when
+    # asked for by name): 4 MB. Not numpy.ma: some numpy functions import it when called.
+    "numpy.random", "numpy.fft", "numpy.polynomial", "numpy.f2py", "numpy.testing",
     # Pillow plugins and their libraries: the host reads PNG only.
     "PIL.AvifImagePlugin", "PIL._avif", "PIL.WebPImagePlugin", "PIL._webp",
     "PIL.ImageTk", "PIL._imagingtk", "PIL.ImageCms", "PIL._imagingcms", "PIL.ImageQt",
@@ -179,14 +182,19 @@ def build_host(python: Path, force: bool = False) -> Path:
     entry = spec_dir / "decaptcha_host.py"
     models = REPO / "models"
     data = [f for f in sorted(models.glob("*.tflite"))] + [models / "models.json"]
+    # The spec file first (pyi-makespec), so that make_spec() can edit it, then PyInstaller
+    # builds from it.
     args: list[str | Path] = [
-        python, "-m", "PyInstaller", entry,
-        "--name", BUNDLE_NAME, "--onedir", "--console", "--noconfirm", "--clean",
-        "--log-level", "WARN",
-        "--distpath", DIST, "--workpath", spec_dir / "work", "--specpath", spec_dir,
+        python, "-m", "PyInstaller.utils.cliutils.makespec", entry, "--log-level", "WARN",
+        "--name", BUNDLE_NAME, "--onedir", "--console", "--specpath", spec_dir,
         "--paths", REPO,
         "--collect-submodules", "host", "--hidden-import", "host.__main__",
         "--copy-metadata", "ai-edge-litert",  # so `--status` can name the runtime's version
+        # Start-up speed (docs/BENCHMARKS.md, issue 13). The modules as .pyc files in
+        # _internal/, not in PyInstaller's zlib-compressed archive, which is inflated at
+        # every import (and base_library.zip with it); and compiled with -OO (no docstrings,
+        # no asserts): less to read and unmarshal, 2.8 MB smaller.
+        "--debug", "noarchive", "--optimize", "2",
     ]  # fmt: skip
     for f in data:
         if f.is_file():
@@ -204,7 +212,7 @@ def build_host(python: Path, force: bool = False) -> Path:
     # Rebuild only when the sources, the models, the requirements or these options changed.
     stamp = WORK / "host.stamp"
     inputs = [REPO / "host", REPO / "models", runtime_requirements()]
-    want = fingerprint(inputs, [repr(args), POSTPROCESS])
+    want = fingerprint(inputs, [repr(args), SPEC_EDIT, POSTPROCESS])
     if not force and HOST_EXE.is_file() and stamp.is_file() and stamp.read_text() == want:
         say(f"host bundle up to date: {HOST_DIR.relative_to(REPO)}")
         return HOST_EXE
@@ -213,11 +221,39 @@ def build_host(python: Path, force: bool = False) -> Path:
         "import runpy\n\nrunpy.run_module('host', run_name='__main__', alter_sys=True)\n"
     )
     check(args)
+    spec = make_spec(spec_dir / f"{BUNDLE_NAME}.spec")
+    check([
+        python, "-m", "PyInstaller", spec, "--noconfirm", "--clean", "--log-level", "WARN",
+        "--distpath", DIST, "--workpath", spec_dir / "work",
+    ])  # fmt: skip
     if not HOST_EXE.is_file():
         raise BuildError(f"PyInstaller finished but {HOST_EXE} is missing")
     strip_symbols(HOST_DIR)
     stamp.write_text(want)
     return HOST_EXE
+
+
+# What make_spec() adds to the spec, before the archive is made from the analysis. PyInstaller
+# runs a runtime hook at every start for each of these modules it bundles: `inspect`'s reads
+# base_library.zip's names with zipfile (importing zipfile, shutil, fnmatch), `pkgutil`'s
+# imports pkgutil. Both serve modules inside PyInstaller's archive (inspect.getsourcefile,
+# pkgutil.iter_modules); with --debug noarchive there is none, the modules are plain files,
+# and the host uses neither function. ~7 M instructions of each start (docs/BENCHMARKS.md).
+SPEC_ANCHOR = "pyz = PYZ(a.pure)"
+DROPPED_RUNTIME_HOOKS = ("pyi_rth_inspect", "pyi_rth_pkgutil")
+SPEC_EDIT = (
+    f"# build.py: runtime hooks not run (build.py, DROPPED_RUNTIME_HOOKS)\n"
+    f"a.scripts = [s for s in a.scripts if s[0] not in {DROPPED_RUNTIME_HOOKS!r}]\n"
+)
+
+
+def make_spec(spec: Path) -> Path:
+    """pyi-makespec's spec with SPEC_EDIT inserted before the archive is made."""
+    text = spec.read_text(encoding="utf-8")
+    if text.count(SPEC_ANCHOR) != 1:
+        raise BuildError(f"{spec}: no single {SPEC_ANCHOR!r} line (a new PyInstaller?)")
+    spec.write_text(text.replace(SPEC_ANCHOR, SPEC_EDIT + SPEC_ANCHOR), encoding="utf-8")
+    return spec
 
 
 def windows_version_info(text: str) -> str:

@@ -31,6 +31,7 @@ SECTIONS = (
     "browser",
     "sizes",
     "rss",
+    "instructions",  # callgrind, when valgrind is installed (bench/floors.py)
     "floors",  # last: it reads the sections above (bench/floors.py)
 )
 
@@ -212,6 +213,11 @@ class Bench:
         argv = hosts.get("bundle") or hosts["python -m host"]
         png6, png3 = (self.timing_set(kind).items[0].png for kind in KINDS)
         return load_policies(argv, png6, png3, self.args.runs)
+
+    def instructions(self) -> dict:
+        from bench.floors import instructions
+
+        return instructions(self.host_commands(), self.timing_set("ais6").items[0].png)
 
     def floors(self) -> dict:
         from bench.floors import table

@@ -4,7 +4,7 @@
     python -m bench.opencv_compare segment [--rounds 5]       (a Python with cv2 installed)
 
 `bundles` builds two PyInstaller one-folder host bundles with build.py's options (its
-BUNDLE_EXCLUDES and strip step are imported, the PyInstaller arguments of build_host are
+BUNDLE_EXCLUDES, spec edit and strip step are imported, the PyInstaller arguments of build_host are
 copied here): one from venv A (requirements.txt + PyInstaller), one from venv B (the same
 plus opencv-python-headless) with "cv2" no longer excluded and `import cv2` run before the
 host starts, as segmentation in OpenCV would need it. It prints each bundle's folder size,
@@ -64,20 +64,20 @@ def build_py():
 
 
 def pyinstaller_args(python: Path, entry: Path, dist: Path, work: Path) -> list[str]:
-    """build.py's build_host arguments (copied; BUNDLE_EXCLUDES imported), minus the cv2
-    exclusion when `entry` imports cv2."""
+    """build.py's build_host arguments for pyi-makespec (copied; BUNDLE_EXCLUDES imported),
+    minus the cv2 exclusion when `entry` imports cv2. `dist` is build_args()'s."""
     excludes = build_py().BUNDLE_EXCLUDES
 
     models = REPO / "models"
     data = [*sorted(models.glob("*.tflite")), models / "models.json"]
     args = [
-        str(python), "-m", "PyInstaller", str(entry),
-        "--name", HOST_NAME, "--onedir", "--console", "--noconfirm", "--clean",
+        str(python), "-m", "PyInstaller.utils.cliutils.makespec", str(entry),
         "--log-level", "WARN",
-        "--distpath", str(dist), "--workpath", str(work / "work"), "--specpath", str(work),
+        "--name", HOST_NAME, "--onedir", "--console", "--specpath", str(work),
         "--paths", str(REPO),
         "--collect-submodules", "host", "--hidden-import", "host.__main__",
         "--copy-metadata", "ai-edge-litert",
+        "--debug", "noarchive", "--optimize", "2",
     ]  # fmt: skip
     for f in data:
         args += ["--add-data", f"{f}{os.pathsep}models"]
@@ -87,6 +87,14 @@ def pyinstaller_args(python: Path, entry: Path, dist: Path, work: Path) -> list[
             continue
         args += ["--exclude-module", module]
     return args
+
+
+def build_args(python: Path, spec: Path, dist: Path, work: Path) -> list[str]:
+    """build.py's second PyInstaller run, from the spec (after build.make_spec)."""
+    return [
+        str(python), "-m", "PyInstaller", str(spec), "--noconfirm", "--clean",
+        "--log-level", "WARN", "--distpath", str(dist), "--workpath", str(work / "work"),
+    ]  # fmt: skip
 
 
 ENTRY = "import runpy\n\nrunpy.run_module('host', run_name='__main__', alter_sys=True)\n"
@@ -105,6 +113,8 @@ def build_bundle(python: Path, name: str, with_cv2: bool, out: Path) -> Path:
     entry.write_text(("import cv2  # noqa: F401\n" if with_cv2 else "") + ENTRY)
     started = time.monotonic()
     subprocess.run(pyinstaller_args(python, entry, dist, work), cwd=REPO, check=True)
+    spec = build_py().make_spec(work / f"{HOST_NAME}.spec")
+    subprocess.run(build_args(python, spec, dist, work), cwd=REPO, check=True)
     folder = dist / HOST_NAME
     strip_symbols(folder)
     print(f"[opencv_compare] built {folder} in {time.monotonic() - started:.0f} s", flush=True)

@@ -9,15 +9,14 @@ or planted by someone else cannot make it serve another extension.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from host import ids
 
 CHROMIUM_ORIGIN = "chrome-extension://"
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(NamedTuple):  # not a dataclass: ~10x cheaper at import (BENCHMARKS.md)
     browser: str  # "chromium" or "firefox"
     extension_id: str
 

@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 CATALOGUE_FILE = "models.json"
 FORMAT_VERSION = 1
@@ -93,13 +93,12 @@ class Entry:
         )
 
 
-@dataclass(frozen=True)
-class Catalogue:
+class Catalogue(NamedTuple):  # not a dataclass: ~10x cheaper at import (BENCHMARKS.md)
     """The entries of one models folder, and the entries that could not be read (and why)."""
 
     folder: Path
     entries: dict[str, Entry]
-    problems: dict[str, str] = field(default_factory=dict)
+    problems: dict[str, str]
 
     def path(self, entry: Entry) -> Path:
         return self.folder / entry.file

@@ -16,13 +16,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import host
-from host import browsers, install, limits, log, paths, protocol
 from host import caller as callers
+from host import limits, log, paths, protocol
 from host.errors import Code, HostError
 from host.kinds import KINDS
 
-if TYPE_CHECKING:  # argparse is imported only off the serving path: it is not needed there
+# Imported only off the serving path, where they are not needed: argparse; browsers and
+# install (with dataclasses, secrets, hashlib, random, shutil, shlex: ~10% of a cold host's
+# start in instructions, docs/BENCHMARKS.md). serve() reads the install record only for an
+# extension that is not ours.
+if TYPE_CHECKING:
     import argparse
+
+    from host import browsers
 
 
 def load_solver(kinds: Iterable[str] | None = None) -> Any:
@@ -49,11 +55,15 @@ def serve(caller: callers.Caller | None) -> int:
     logger = log.setup()
     if interactive:
         logger.warning("reading native-messaging frames from this terminal; see --help")
-    try:
-        allowed = callers.allowed_ids(install.installed_extension_ids())
-    except Exception as exc:  # an unreadable record must not stop our own extension
-        logger.warning("cannot read registered extension ids: %s", exc)
-        allowed = callers.allowed_ids()
+    allowed = callers.allowed_ids()
+    if not callers.is_allowed(caller, allowed):
+        # Not our own extension: is it one registered with --install --extension-id?
+        try:
+            from host import install
+
+            allowed = callers.allowed_ids(install.installed_extension_ids())
+        except Exception as exc:  # an unreadable record must not stop our own extension
+            logger.warning("cannot read registered extension ids: %s", exc)
     who = f"{caller.browser} {caller.extension_id[:100]!r}" if caller else "no caller (terminal)"
     logger.info("host %s serving %s", host.__version__, who)
     srv = server.Server(
@@ -85,6 +95,8 @@ def logging_flush() -> None:
 
 def parser() -> argparse.ArgumentParser:
     import argparse
+
+    from host import browsers
 
     p = argparse.ArgumentParser(
         prog="decaptcha-host",
@@ -142,11 +154,14 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     caller = callers.from_argv(argv)
-    if not argv and _console():
+    installer = not argv and _console()
+    if (not argv or caller is not None) and not installer:
+        return serve(caller)
+    from host import browsers  # off the serving path (see the imports above)
+
+    if installer:
         # Double-clicked, or run in a terminal: a person, not a browser. Be the installer.
         return cmd_install(browsers.Target.current(), [], [], interactive=True)
-    if not argv or caller is not None:
-        return serve(caller)
     args = parser().parse_args(argv)
     if args.test:
         return cmd_test(args.test, args.method, args.kind, args.json)
@@ -303,7 +318,7 @@ def cmd_install(
     """Copy the bundle into the application folder and register the copy (frozen), or register
     this program where it is (--in-place; always from a source checkout, which has no
     self-contained folder to copy). The report and the next step are host/firstrun.py's."""
-    from host import firstrun
+    from host import firstrun, install
 
     frozen = bool(getattr(sys, "frozen", False))
     if not frozen and not in_place:
@@ -322,6 +337,8 @@ def cmd_write_system_manifests(root: Path, exe: Path | None) -> int:
     if exe is None:
         print("error: --write-system-manifests needs --exe PATH", file=sys.stderr)
         return 2
+    from host import install
+
     try:
         written = install.write_system_manifests(root, exe)
     except (install.InstallError, OSError) as exc:
@@ -333,6 +350,8 @@ def cmd_write_system_manifests(root: Path, exe: Path | None) -> int:
 
 
 def cmd_uninstall(target: browsers.Target) -> int:
+    from host import install
+
     try:
         lines = install.uninstall(target)
     except OSError as exc:

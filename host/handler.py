@@ -3,7 +3,6 @@ describes the host. No I/O and no timeout here (host/server.py and host/worker.p
 
 from __future__ import annotations
 
-import platform
 import sys
 import time
 import traceback
@@ -69,6 +68,8 @@ class Handler:
         return self.keeper.keep(kind, request.answer, request.source, request.images[0])
 
     def status(self) -> dict:
+        import platform  # here, not at the top: a cold host's first answer does not need it
+
         result: dict[str, Any] = {
             "protocol": protocol.PROTOCOL_VERSION,
             "version": host.__version__,

@@ -22,7 +22,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import secrets
 import sys
 from pathlib import Path
 from typing import Any
@@ -156,6 +155,8 @@ class Keeper:
     @staticmethod
     def _publish(folder: Path, name: str, data: bytes) -> bool:
         """Write `data` as folder/name atomically; False if that name exists (never replaced)."""
+        import secrets  # here: hashlib and random are not needed before a keep
+
         temp = folder / f".keep-{secrets.token_hex(8)}.png.tmp"
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
         try:

@@ -10,16 +10,17 @@ from __future__ import annotations
 import threading
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from host import log, protocol
 from host.errors import Code
 
 
-@dataclass
-class _Outcome:
-    reply: dict | None = None
-    done: threading.Event = field(default_factory=threading.Event)
+class _Outcome:  # not a dataclass: cheaper at import (docs/BENCHMARKS.md, issue 13)
+    __slots__ = ("done", "reply")
+
+    def __init__(self) -> None:
+        self.reply: dict | None = None
+        self.done = threading.Event()
 
 
 def run(

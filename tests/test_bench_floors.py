@@ -31,3 +31,18 @@ def test_missing_sections_leave_their_rows_out() -> None:
     only_cold = {"coldstart": {"python -m host": stats(150), floors.IMPORT_FLOOR: stats(100)}}
     (row,) = floors.table(only_cold)["rows"]
     assert row["path"].startswith("python -m host") and not row["met"]
+
+
+def test_instruction_counts_give_the_first_row_in_instructions() -> None:
+    # bench/floors.py instructions(): a host to its first answer, the floor to exit.
+    result = {
+        "instructions": {
+            floors.IMPORT_FLOOR: {"to_exit": 450_000_000, "to_finalize": 420_000_000},
+            "bundle": {"to_exit": 615_000_000, "to_finalize": 576_000_000, "ratio": 1.28},
+        }
+    }
+    (row,) = floors.table(result)["rows"]
+    assert row["path"] == "bundle start -> first answer, instructions (callgrind)"
+    assert row["met"] and row["ratio"] == 1.28
+    text = "\n".join(floors.section(floors.table(result)))
+    assert "| 576.0 M |" in text and ": 450.0 M |" in text

@@ -23,7 +23,8 @@ class _Captured(Exception):
 
 
 def build_py_args(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The PyInstaller command build.py's build_host would run, caught before it runs."""
+    """The first PyInstaller command (pyi-makespec) build.py's build_host would run, caught
+    before it runs."""
     captured: list[str] = []
 
     def fake_check(cmd, cwd=None, env=None):

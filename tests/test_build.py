@@ -160,6 +160,25 @@ def test_bundle_size_within_target(bundle: Path) -> None:
     assert build.tree_size(bundle) <= 80e6
 
 
+def test_bundle_modules_load_fast(bundle: Path) -> None:
+    # What the bundle's start-up speed rests on (build.py, docs/BENCHMARKS.md issue 13): the
+    # modules as plain .pyc files (--debug noarchive: no zlib-compressed archive in the
+    # program, no base_library.zip), compiled with -OO (no docstrings), PyInstaller's runtime
+    # hooks for inspect and pkgutil not run, and the numpy parts nobody imports left out.
+    internal = bundle / "_internal"
+    assert (internal / "host" / "cli.pyc").is_file() and not (internal / "host" / "cli.py").exists()
+    assert not (internal / "base_library.zip").exists()
+    assert build.HOST_EXE.stat().st_size < 2e6  # the bootloader and its scripts, no archive
+    kinds = (internal / "host" / "kinds.pyc").read_bytes()
+    assert b"Everything that depends on a kind" not in kinds  # the module's docstring
+    program = build.HOST_EXE.read_bytes()
+    for hook in build.DROPPED_RUNTIME_HOOKS:
+        assert hook.encode() not in program
+    for part in ("random", "fft", "polynomial", "f2py", "testing"):
+        assert not (internal / "numpy" / part).exists()
+    assert (internal / "numpy" / "linalg").is_dir()  # numpy imports it
+
+
 @pytest.mark.skipif(sys.platform != "linux", reason="ELF libraries")
 def test_bundle_libraries_name_no_build_machine_path(bundle: Path) -> None:
     # The lib-dynload modules of the Python that built the bundle carry its lib folder as
