@@ -108,3 +108,18 @@ test("badge: a page still solving when asked (its reply not there yet) is asked 
   assert.equal(ext.badge[7], "?");
   assert.equal(ext.sent.filter((s) => s.msg.type === "decaptcha:page-state").length, 3);
 });
+
+test("a solve's reply carries the background's timing marks, in order, and only a solve's", async () => {
+  const { send } = await background({ host: hostSpeaking({ protocol: 1, version: "0.2.0" }), page: { phase: "filled" } });
+  const reply = await send({ type: "decaptcha:solve", image: "x", kind: "ais6" });
+  assert.equal(reply.ok, true);
+  assert.equal(reply.result.text, "123456");
+  const steps = reply.trace.map(([step]) => step);
+  assert.deepEqual(steps, ["received", "gate", "post", "posted", "port reply", "resolved", "respond"]);
+  const times = reply.trace.map(([, at]) => at);
+  assert.ok(times.every((t, i) => typeof t === "number" && (i === 0 || t >= times[i - 1])), "marks out of order");
+  // On the epoch clock (timeOrigin + now), so the page can place them on its own.
+  assert.ok(Math.abs(times[0] - Date.now()) < 60_000);
+  const warm = await send({ type: "decaptcha:warm" });
+  assert.equal(warm.trace, undefined);
+});

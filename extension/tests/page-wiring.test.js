@@ -99,3 +99,41 @@ test("an AIS page framed by another site: nothing sent, nothing changed, no list
   assert.equal(ext.listeners.message.length, 0);
   assert.equal(frame.document.documentElement.outerHTML, before);
 });
+
+test("the settings and the gate are read together, before the DOM is ready", async (t) => {
+  // One after the other, the second read was still out when the image loaded (issue 13).
+  const { window } = dom(loginHtml());
+  const ext = fakeExt();
+  const reads = [];
+  ext.storage.local.get = (keys) => new Promise((resolve) => reads.push({ keys, resolve }));
+  const page = await loadPage(ext, window, "reads");
+  t.after(() => delete globalThis.document);
+  const run = page.runOnPage(ns.login.spec, { warmEarly: true });
+  await settle();
+  assert.equal(reads.length, 2, "both reads out before either answered");
+  assert.ok(reads.some((r) => r.keys.includes("autofill")) && reads.some((r) => r.keys.includes("hold")));
+  for (const r of reads) r.resolve({});
+  await run;
+  assert.equal(ext.ask({ type: ns.config.MSG.PAGE_STATE }).phase, "waiting");
+});
+
+test("the background's timing marks become this page's User Timing marks and leave the reply", async (t) => {
+  const { window } = dom(loginHtml());
+  const page = await loadPage(fakeExt(), window, "trace");
+  t.after(() => delete globalThis.document);
+  const at = performance.timeOrigin + performance.now();
+  const reply = { ok: true, result: { text: "123456", ms: 2.5 }, trace: [["received", at], ["port reply", at + 3]] };
+  page.markTrace(reply);
+  assert.equal("trace" in reply, false);
+  assert.equal(reply.result.text, "123456");
+  const marks = performance.getEntriesByType("mark").filter((m) => m.name.startsWith("ais-decaptcha:w:"));
+  assert.deepEqual(marks.map((m) => m.name), ["ais-decaptcha:w:received", "ais-decaptcha:w:port reply"]);
+  assert.ok(Math.abs(marks[1].startTime - marks[0].startTime - 3) < 0.01);
+  assert.deepEqual(marks[1].detail, { hostMs: 2.5 });
+  // A reply without marks, or with junk, is left as it is.
+  const plain = { ok: false, error: { code: "HOST_UNAVAILABLE" } };
+  page.markTrace(plain);
+  page.markTrace({ ok: true, trace: "junk" });
+  assert.deepEqual(plain, { ok: false, error: { code: "HOST_UNAVAILABLE" } });
+  performance.clearMarks();
+});

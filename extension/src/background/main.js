@@ -78,12 +78,14 @@ function checkHost() {
  * answered HOST_OUTDATED here, so the page is left alone and the popup says "update". A host
  * that cannot be reached still gets the request (its own error is the one to report).
  */
-async function solve(msg) {
+async function solve(msg, trace) {
   const health = await checkHost();
+  trace.mark("gate");
   if (health.state === HEALTH.INCOMPATIBLE) {
     return { v: 1, id: null, ok: false, error: { code: ERRORS.HOST_OUTDATED, message: health.message ?? "" } };
   }
-  const reply = await host.request(solveRequest(msg));
+  const reply = await host.request(solveRequest(msg), trace.mark);
+  trace.mark("resolved");
   if (reply?.error?.code === ERRORS.UNSUPPORTED_VERSION) {
     healthCheck = null;
     noteHealth(reply);
@@ -130,7 +132,26 @@ async function refreshBadge(sender) {
 
 // ---------------------------------------------------------------- messages
 
-async function handle(msg, sender) {
+/**
+ * Timing marks of one solve, sent back to the page with its reply (`trace`: [step, ms] on the
+ * epoch clock, timeOrigin + now, so the page can place them on its own clock as User Timing
+ * marks; content/page.js). They break the page's round trip down (docs/BENCHMARKS.md, issue
+ * 13): a few numbers per solve, nothing logged or stored.
+ */
+function newTrace() {
+  const steps = [];
+  const mark = (step) => steps.push([step, performance.timeOrigin + performance.now()]);
+  mark("received");
+  return {
+    mark,
+    done() {
+      mark("respond");
+      return steps;
+    },
+  };
+}
+
+async function handle(msg, sender, trace) {
   const tabId = sender.tab?.id;
   switch (msg?.type) {
     case MSG.WARM:
@@ -141,7 +162,7 @@ async function handle(msg, sender) {
       return { ok: true };
     case MSG.SOLVE:
       noteCaptchaTab(tabId);
-      return solve(msg);
+      return solve(msg, trace);
     case MSG.MAY_SUBMIT:
       // Paused or held (outcomes.js): never submit, and do not use up the guard's one "yes".
       return { ok: tabId !== undefined && !(await outcomes.blocksSubmit()) && (await submitGuard.maySubmit(tabId)) };
@@ -163,8 +184,12 @@ const HANDLED = new Set([MSG.WARM, MSG.SOLVE, MSG.MAY_SUBMIT, MSG.HOST_STATUS, M
 ext.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   if (sender.id !== ext.runtime.id) return false;
   if (!HANDLED.has(msg?.type)) return false;
-  handle(msg, sender)
-    .then(sendResponse, (err) => sendResponse({ ok: false, error: { code: ERRORS.INTERNAL, message: String(err) } }))
+  const trace = msg.type === MSG.SOLVE ? newTrace() : null;
+  handle(msg, sender, trace)
+    .then(
+      (reply) => sendResponse(trace ? { ...reply, trace: trace.done() } : reply),
+      (err) => sendResponse({ ok: false, error: { code: ERRORS.INTERNAL, message: String(err) } }),
+    )
     .then(() => {
       if (msg.type === MSG.SOLVE) refreshBadge(sender);
     });

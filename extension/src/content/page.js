@@ -17,6 +17,27 @@
   const MARK = "ais-decaptcha:";
   const mark = (name) => globalThis.performance?.mark?.(MARK + name);
 
+  /**
+   * The background's marks of this solve (background/main.js `trace`: [step, epoch ms]), as
+   * marks on this page's clock ("w:<step>"); the host's own solve time goes along as the
+   * reply mark's detail. Taken off the reply.
+   */
+  function markTrace(reply) {
+    const trace = reply?.trace;
+    if (!trace) return;
+    delete reply.trace;
+    const perf = globalThis.performance;
+    if (!Array.isArray(trace) || typeof perf?.mark !== "function") return;
+    const hostMs = reply.result?.ms ?? null;
+    for (const [step, at] of trace) {
+      try {
+        perf.mark(`${MARK}w:${step}`, { startTime: at - perf.timeOrigin, detail: step === "port reply" ? { hostMs } : null });
+      } catch {
+        // a time before this page's origin (another clock): not a mark
+      }
+    }
+  }
+
   /** Draw the displayed image (same origin, so the canvas is not tainted) and encode it as PNG. */
   function captureImage(img) {
     // Captchas are about 100x30; anything far larger is not one, and is not worth encoding.
@@ -84,6 +105,7 @@
         mark("sent");
         const reply = await send({ type: MSG.SOLVE, ...request });
         mark("replied");
+        markTrace(reply);
         return reply;
       },
       capture: captureImage,
@@ -105,10 +127,15 @@
     // Ask for the host before reading the settings (in a fresh browser that read takes
     // ~0.1 s): the background keeps the autofill switch and starts no host when it is off.
     if (warmEarly) send({ type: MSG.WARM, ifAutofill: true });
-    let settings = await loadSettings(ext.storage.local);
+    // The settings and the gate together, started now: read one after the other (the gate
+    // after DOMContentLoaded), the second read was still out when the image loaded, and the
+    // capture waited for it (5-25 ms; docs/BENCHMARKS.md, issue 13).
+    const reads = await Promise.all([loadSettings(ext.storage.local), loadGate(ext.storage.local)]);
+    let settings = reads[0];
+    const gate = reads[1];
     mark("settings");
     await domReady(document);
-    const gate = await loadGate(ext.storage.local);
+    mark("ready");
     const controller = new CaptchaController({ doc: document, spec, env: browserEnv(), settings, gate });
     if (!controller.start()) return;
     onGateChanged(ext.storage, (next) => controller.setGate(next));
@@ -128,5 +155,5 @@
     });
   }
 
-  ns.page = { captureImage, framedOnlyByAis, isLoaded, runOnPage };
+  ns.page = { captureImage, framedOnlyByAis, isLoaded, markTrace, runOnPage };
 })();
