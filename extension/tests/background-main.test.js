@@ -123,3 +123,13 @@ test("a solve's reply carries the background's timing marks, in order, and only 
   const warm = await send({ type: "decaptcha:warm" });
   assert.equal(warm.trace, undefined);
 });
+
+test("the version gate asks a brief status (a full one loads every model first); the popup a full one", async () => {
+  const { ext, send } = await background({ host: hostSpeaking({ protocol: 1, version: "0.2.0" }), page: { phase: "filled" } });
+  await send({ type: "decaptcha:warm" });
+  await send({ type: "decaptcha:solve", image: "x", kind: "ais6" });
+  assert.deepEqual(ext.posted.map((m) => [m.action, m.brief]), [["status", true], ["solve", undefined]]);
+  await send({ type: "decaptcha:host-status" });
+  assert.deepEqual(ext.posted.at(-1).action, "status");
+  assert.equal(ext.posted.at(-1).brief, undefined);
+});

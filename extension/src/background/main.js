@@ -53,7 +53,10 @@ async function lastCaptchaTab() {
 
 // The host's state from its last `status`, as a promise shared by concurrent callers. A host
 // that works is asked once; any other answer is asked again next time (it may have been
-// installed or updated meanwhile).
+// installed or updated meanwhile). The gate asks a brief status (protocol and version): a full
+// one makes the host load every model before it answers, and the first solve, which must
+// wait for the gate, would wait for all of them (docs/BENCHMARKS.md, issue 13). A host that
+// does not know `brief` answers the full status.
 let healthCheck = null;
 let lastHealth = null;
 
@@ -64,7 +67,7 @@ function noteHealth(reply) {
 
 function checkHost() {
   if (!healthCheck) {
-    const check = host.request({ action: "status" }).then(noteHealth);
+    const check = host.request({ action: "status", brief: true }).then(noteHealth);
     healthCheck = check;
     check.then((health) => {
       if (!usable(health) && healthCheck === check) healthCheck = null;
@@ -161,8 +164,7 @@ async function handle(msg, sender, trace) {
       checkHost().then((health) => setBadge(tabId, badgeFor(null, health)));
       return { ok: true };
     case MSG.SOLVE:
-      noteCaptchaTab(tabId);
-      return solve(msg, trace);
+      return solve(msg, trace); // noteCaptchaTab once it is answered (the listener below)
     case MSG.MAY_SUBMIT:
       // Paused or held (outcomes.js): never submit, and do not use up the guard's one "yes".
       return { ok: tabId !== undefined && !(await outcomes.blocksSubmit()) && (await submitGuard.maySubmit(tabId)) };
@@ -191,7 +193,10 @@ ext.runtime.onMessage.addListener((msg, sender, sendResponse) => {
       (err) => sendResponse({ ok: false, error: { code: ERRORS.INTERNAL, message: String(err) } }),
     )
     .then(() => {
-      if (msg.type === MSG.SOLVE) refreshBadge(sender);
+      // Bookkeeping after the page has its answer: none of it is on the way there.
+      if (msg.type !== MSG.SOLVE) return;
+      noteCaptchaTab(sender.tab?.id);
+      refreshBadge(sender);
     });
   return true; // answer asynchronously
 });
