@@ -146,12 +146,12 @@ STEPS = {
 # between the page and the worker are as exact as the two contexts' time origins agree; the
 # steps inside the worker are on one clock. Optional: an older build has no such marks.
 WORKER_STEPS = {
-    "hop: content -> worker (runtime.sendMessage)": ("sent", "w:received"),
+    "hop: content -> worker": ("sent", "w:received"),
     "worker: version gate, request shaped": ("w:received", "w:post"),
     "worker: port.postMessage": ("w:post", "w:posted"),
     "native round trip: port -> host -> port.onMessage": ("w:posted", "w:port reply"),
     "worker: reply -> sendResponse": ("w:port reply", "w:respond"),
-    "hop: worker -> content (sendResponse)": ("w:respond", "replied"),
+    "hop: worker -> content": ("w:respond", "replied"),
 }
 
 

@@ -133,3 +133,33 @@ test("the version gate asks a brief status (a full one loads every model first);
   assert.deepEqual(ext.posted.at(-1).action, "status");
   assert.equal(ext.posted.at(-1).brief, undefined);
 });
+
+/** A content script's port to the background (runtime.connect), as the background sees it. */
+function contentPort(ext, { name = "decaptcha:solve", sender = SENDER } = {}) {
+  const port = { name, sender, got: [], onMessage: { listeners: [], addListener: (f) => port.onMessage.listeners.push(f) } };
+  port.postMessage = (m) => port.got.push(m);
+  port.send = (m) => port.onMessage.listeners.forEach((f) => f(m));
+  for (const f of ext.runtime.onConnect.listeners) f(port);
+  return port;
+}
+
+test("solves over a content script's port: answered with their id, the marks and the badge as by message", async () => {
+  let page = { phase: "low-confidence", reason: "low-confidence" };
+  const { ext } = await background({ host: hostSpeaking({ protocol: 1, version: "0.2.0" }), page: () => page });
+  const port = contentPort(ext);
+  port.send({ id: 1, message: { type: "decaptcha:solve", image: "x", kind: "ais6" } });
+  port.send({ id: 2, message: { type: "decaptcha:may-submit" } }); // only solves on this port
+  for (let i = 0; i < 20 && ext.badge[7] === undefined; i++) await settle();
+  assert.equal(port.got.length, 1);
+  assert.equal(port.got[0].id, 1);
+  assert.equal(port.got[0].reply.result.text, "123456");
+  assert.equal(port.got[0].reply.trace[0][0], "received");
+  assert.deepEqual(ext.posted.map((m) => m.action), ["status", "solve"]);
+  assert.equal(ext.badge[7], "?");
+  page = { phase: "filled" };
+  // Another extension's port, or a port of another name: nothing reaches the host.
+  contentPort(ext, { sender: { ...SENDER, id: "other" } }).send({ id: 3, message: { type: "decaptcha:solve", image: "x" } });
+  contentPort(ext, { name: "other" }).send({ id: 4, message: { type: "decaptcha:solve", image: "x" } });
+  await settle();
+  assert.deepEqual(ext.posted.map((m) => m.action), ["status", "solve"]);
+});

@@ -137,3 +137,61 @@ test("the background's timing marks become this page's User Timing marks and lea
   assert.deepEqual(plain, { ok: false, error: { code: "HOST_UNAVAILABLE" } });
   performance.clearMarks();
 });
+
+test("solves go over one port, matched by id; a port that closes hands its solves to sendMessage", async (t) => {
+  const { window } = dom(loginHtml());
+  const ext = fakeExt();
+  const ports = [];
+  ext.runtime.connect = ({ name }) => {
+    const listeners = { message: [], disconnect: [] };
+    const port = {
+      name,
+      posted: [],
+      onMessage: { addListener: (f) => listeners.message.push(f) },
+      onDisconnect: { addListener: (f) => listeners.disconnect.push(f) },
+      postMessage: (m) => port.posted.push(m),
+      reply: (m) => listeners.message.forEach((f) => f(m)),
+      close: () => listeners.disconnect.forEach((f) => f(port)),
+    };
+    ports.push(port);
+    return port;
+  };
+  const page = await loadPage(ext, window, "port");
+  t.after(() => delete globalThis.document);
+  const sendSolve = page.portSender();
+  const a = sendSolve({ type: ns.config.MSG.SOLVE, image: "A" });
+  const b = sendSolve({ type: ns.config.MSG.SOLVE, image: "B" });
+  assert.equal(ports.length, 1, "one port for both");
+  assert.equal(ports[0].name, ns.config.MSG.SOLVE);
+  const [pa, pb] = ports[0].posted;
+  assert.deepEqual(pa.message, { type: ns.config.MSG.SOLVE, image: "A" });
+  ports[0].reply({ id: pb.id, reply: { ok: true, result: { text: "B" } } });
+  assert.equal((await b).result.text, "B");
+  assert.equal(ext.sent.length, 0, "nothing by sendMessage while the port works");
+  // The background stops: the solve still waiting goes by sendMessage; the next opens a port.
+  ports[0].close();
+  assert.equal((await a).error.code, "HOST_UNAVAILABLE"); // the fake background's sendMessage answer
+  assert.deepEqual(ext.sent.map((m) => m.image), ["A"]);
+  sendSolve({ type: ns.config.MSG.SOLVE, image: "C" });
+  assert.equal(ports.length, 2);
+  // No runtime.connect at all (or it throws): sendMessage.
+  delete ext.runtime.connect;
+  const page2 = await loadPage(ext, window, "noport");
+  assert.equal((await page2.portSender()({ type: ns.config.MSG.SOLVE, image: "D" })).error.code, "HOST_UNAVAILABLE");
+});
+
+test("the login page opens the solve port with its WARM, before any solve", async (t) => {
+  const { window } = dom(loginHtml());
+  const ext = fakeExt();
+  const names = [];
+  ext.runtime.connect = ({ name }) => {
+    names.push(name);
+    const noop = { addListener: () => {} };
+    return { onMessage: noop, onDisconnect: noop, postMessage: () => {} };
+  };
+  const page = await loadPage(ext, window, "open");
+  t.after(() => delete globalThis.document);
+  await page.runOnPage(ns.login.spec, { warmEarly: true });
+  assert.deepEqual(names, [ns.config.MSG.SOLVE]);
+  assert.equal(ext.sent[0].type, ns.config.MSG.WARM);
+});

@@ -183,14 +183,13 @@ async function handle(msg, sender, trace) {
 
 const HANDLED = new Set([MSG.WARM, MSG.SOLVE, MSG.MAY_SUBMIT, MSG.HOST_STATUS, MSG.LAST_TAB, ...OUTCOME_MESSAGES]);
 
-ext.runtime.onMessage.addListener((msg, sender, sendResponse) => {
-  if (sender.id !== ext.runtime.id) return false;
-  if (!HANDLED.has(msg?.type)) return false;
+/** Answer one message through `respond`; a solve's bookkeeping comes after its answer. */
+function serve(msg, sender, respond) {
   const trace = msg.type === MSG.SOLVE ? newTrace() : null;
   handle(msg, sender, trace)
     .then(
-      (reply) => sendResponse(trace ? { ...reply, trace: trace.done() } : reply),
-      (err) => sendResponse({ ok: false, error: { code: ERRORS.INTERNAL, message: String(err) } }),
+      (reply) => respond(trace ? { ...reply, trace: trace.done() } : reply),
+      (err) => respond({ ok: false, error: { code: ERRORS.INTERNAL, message: String(err) } }),
     )
     .then(() => {
       // Bookkeeping after the page has its answer: none of it is on the way there.
@@ -198,7 +197,29 @@ ext.runtime.onMessage.addListener((msg, sender, sendResponse) => {
       noteCaptchaTab(sender.tab?.id);
       refreshBadge(sender);
     });
+}
+
+ext.runtime.onMessage.addListener((msg, sender, sendResponse) => {
+  if (sender.id !== ext.runtime.id) return false;
+  if (!HANDLED.has(msg?.type)) return false;
+  serve(msg, sender, sendResponse);
   return true; // answer asynchronously
+});
+
+// The content scripts' solves come over a long-lived port (content/page.js portSender):
+// {id, message} in, {id, reply} out. Only solves: anything else on it is not answered.
+ext.runtime.onConnect?.addListener((port) => {
+  if (port.name !== MSG.SOLVE || port.sender?.id !== ext.runtime.id) return;
+  port.onMessage.addListener((msg) => {
+    if (msg?.message?.type !== MSG.SOLVE) return;
+    serve(msg.message, port.sender, (reply) => {
+      try {
+        port.postMessage({ id: msg.id, reply });
+      } catch {
+        // the page is gone
+      }
+    });
+  });
 });
 
 // The keyboard shortcut (manifest `commands`): re-solve the captcha of the current tab, as
