@@ -188,6 +188,10 @@ def breakdown(live: Live, field: str, answer: str) -> dict[str, float] | None:
         steps.update({step: times[b] - times[a] for step, (a, b) in WORKER_STEPS.items()})
         if isinstance(times.get("hostMs"), (int, float)):
             steps["host: solve (its own ms)"] = times["hostMs"]
+            # The rest of the native round trip: the pipes both ways, the host's frame
+            # reading, decoding and writing, and the browser's I/O threads.
+            native = steps["native round trip: port -> host -> port.onMessage"]
+            steps["native round trip less the host's solve"] = native - times["hostMs"]
     return steps
 
 
