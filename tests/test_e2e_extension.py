@@ -154,11 +154,19 @@ WORKER_STEPS = {
     "hop: worker -> content": ("w:respond", "replied"),
 }
 
+# Before the image, for a cold host: when the background got the page's WARM and called
+# connectNative (background/main.js, the WARM reply's marks), on the page's clock.
+WARM_STEPS = {
+    "page: start -> background has the WARM": ("start", "w:warm received"),
+    "background: WARM -> connectNative called": ("w:warm received", "w:warm connected"),
+    "page: connectNative -> image load": ("w:warm connected", "load"),
+}
+
 
 def breakdown(live: Live, field: str, answer: str) -> dict[str, float] | None:
-    """Page-clock ms per step of the last fill (STEPS, and WORKER_STEPS when the build has the
-    background's marks), or None when a page mark is missing. The host's own time for the
-    solve (its reply's `ms`) is the step "host: solve (its own ms)"."""
+    """Page-clock ms per step of the last fill (STEPS, and WORKER_STEPS and WARM_STEPS when
+    the build has the background's marks), or None when a page mark is missing. The host's own
+    time for the solve (its reply's `ms`) is the step "host: solve (its own ms)"."""
     times = js(
         live,
         """
@@ -172,7 +180,8 @@ def breakdown(live: Live, field: str, answer: str) -> dict[str, float] | None:
         for (const m of performance.getEntriesByType("mark")) {
           const name = m.name.replace("ais-decaptcha:", "");
           const inside = m.startTime >= load.t && m.startTime <= fill.t;
-          const early = name === "start" || name === "settings";  // once per page, before
+          // once per page, before the image
+          const early = name === "start" || name === "settings" || name.startsWith("w:warm ");
           if (m.name !== name && (inside || early)) out[name] = m.startTime;
           if (inside && name === "w:port reply" && m.detail) out.hostMs = m.detail.hostMs;
         }
@@ -184,6 +193,8 @@ def breakdown(live: Live, field: str, answer: str) -> dict[str, float] | None:
     if not times or not all(a in times and b in times for a, b in STEPS.values()):
         return None
     steps = {step: times[b] - times[a] for step, (a, b) in STEPS.items()}
+    if all(a in times and b in times for a, b in WARM_STEPS.values()):
+        steps.update({step: times[b] - times[a] for step, (a, b) in WARM_STEPS.items()})
     if all(a in times and b in times for a, b in WORKER_STEPS.values()):
         steps.update({step: times[b] - times[a] for step, (a, b) in WORKER_STEPS.items()})
         if isinstance(times.get("hostMs"), (int, float)):

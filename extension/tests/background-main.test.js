@@ -109,7 +109,7 @@ test("badge: a page still solving when asked (its reply not there yet) is asked 
   assert.equal(ext.sent.filter((s) => s.msg.type === "decaptcha:page-state").length, 3);
 });
 
-test("a solve's reply carries the background's timing marks, in order, and only a solve's", async () => {
+test("a solve's reply carries the background's timing marks, in order (a WARM's its own), others none", async () => {
   const { send } = await background({ host: hostSpeaking({ protocol: 1, version: "0.2.0" }), page: { phase: "filled" } });
   const reply = await send({ type: "decaptcha:solve", image: "x", kind: "ais6" });
   assert.equal(reply.ok, true);
@@ -121,7 +121,9 @@ test("a solve's reply carries the background's timing marks, in order, and only 
   // On the epoch clock (timeOrigin + now), so the page can place them on its own.
   assert.ok(Math.abs(times[0] - Date.now()) < 60_000);
   const warm = await send({ type: "decaptcha:warm" });
-  assert.equal(warm.trace, undefined);
+  assert.deepEqual(warm.trace.map(([step]) => step), ["warm received", "warm connected", "warm respond"]);
+  const tab = await send({ type: "decaptcha:last-tab" });
+  assert.equal(tab.trace, undefined);
 });
 
 test("the version gate asks a brief status (a full one loads every model first); the popup a full one", async () => {

@@ -141,9 +141,9 @@ async function refreshBadge(sender) {
  * marks; content/page.js). They break the page's round trip down (docs/BENCHMARKS.md, issue
  * 13): a few numbers per solve, nothing logged or stored.
  */
-function newTrace() {
+function newTrace(prefix = "") {
   const steps = [];
-  const mark = (step) => steps.push([step, performance.timeOrigin + performance.now()]);
+  const mark = (step) => steps.push([prefix + step, performance.timeOrigin + performance.now()]);
   mark("received");
   return {
     mark,
@@ -161,6 +161,7 @@ async function handle(msg, sender, trace) {
       noteCaptchaTab(tabId);
       if (msg.ifAutofill && !(await autofillOn)) return { ok: true };
       host.warm();
+      trace?.mark("connected"); // connectNative called: the browser starts the host
       checkHost().then((health) => setBadge(tabId, badgeFor(null, health)));
       return { ok: true };
     case MSG.SOLVE:
@@ -185,7 +186,8 @@ const HANDLED = new Set([MSG.WARM, MSG.SOLVE, MSG.MAY_SUBMIT, MSG.HOST_STATUS, M
 
 /** Answer one message through `respond`; a solve's bookkeeping comes after its answer. */
 function serve(msg, sender, respond) {
-  const trace = msg.type === MSG.SOLVE ? newTrace() : null;
+  // A WARM's marks too: when a cold host's start began, on the page's clock.
+  const trace = msg.type === MSG.SOLVE ? newTrace() : msg.type === MSG.WARM ? newTrace("warm ") : null;
   handle(msg, sender, trace)
     .then(
       (reply) => respond(trace ? { ...reply, trace: trace.done() } : reply),

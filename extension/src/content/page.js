@@ -18,7 +18,7 @@
   const mark = (name) => globalThis.performance?.mark?.(MARK + name);
 
   /**
-   * The background's marks of this solve (background/main.js `trace`: [step, epoch ms]), as
+   * The background's marks of a solve or a WARM (background/main.js `trace`: [step, epoch ms]), as
    * marks on this page's clock ("w:<step>"); the host's own solve time goes along as the
    * reply mark's detail. Taken off the reply.
    */
@@ -180,7 +180,7 @@
     // ~0.1 s): the background keeps the autofill switch and starts no host when it is off.
     const sendSolve = portSender();
     if (warmEarly) {
-      send({ type: MSG.WARM, ifAutofill: true });
+      send({ type: MSG.WARM, ifAutofill: true }).then(markTrace);
       sendSolve.open();
     }
     // The settings and the gate together, started now: read one after the other (the gate
@@ -196,7 +196,7 @@
     if (!controller.start()) return;
     onGateChanged(ext.storage, (next) => controller.setGate(next));
     if (!warmEarly && settings.autofill) {
-      send({ type: MSG.WARM });
+      send({ type: MSG.WARM }).then(markTrace);
       sendSolve.open();
     }
     onSettingsChanged(ext.storage, (next) => {
