@@ -195,9 +195,6 @@ def breakdown(live: Live, field: str, answer: str) -> dict[str, float] | None:
     steps = {step: times[b] - times[a] for step, (a, b) in STEPS.items()}
     if all(a in times and b in times for a, b in WARM_STEPS.values()):
         steps.update({step: times[b] - times[a] for step, (a, b) in WARM_STEPS.items()})
-    if "w:warm early" in times:  # the port opened from tabs.onUpdated, before the WARM
-        steps["page: navigation -> host started (tabs.onUpdated)"] = times["w:warm early"]
-        steps["page: host started -> image load"] = times["load"] - times["w:warm early"]
     if all(a in times and b in times for a, b in WORKER_STEPS.values()):
         steps.update({step: times[b] - times[a] for step, (a, b) in WORKER_STEPS.items()})
         if isinstance(times.get("hostMs"), (int, float)):

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import "./helpers.js";
 
 function fakeExt(stored) {
-  const listeners = { message: [], storage: [], updated: [] };
+  const listeners = { message: [], storage: [] };
   const ext = {
     connects: 0,
     runtime: {
@@ -21,11 +21,7 @@ function fakeExt(stored) {
       session: { get: async () => ({}), set: async () => {}, remove: async () => {} },
       onChanged: { addListener: (f) => listeners.storage.push(f) },
     },
-    tabs: { onRemoved: { addListener() {} }, onUpdated: { addListener: (f) => listeners.updated.push(f) } },
-    /** A tab starts loading `url` (tabs.onUpdated, status "loading"). */
-    loading(url, tabId = 1) {
-      for (const f of listeners.updated) f(tabId, { status: "loading" }, { id: tabId, url });
-    },
+    tabs: { onRemoved: { addListener() {} }, onUpdated: { addListener() {} } },
     /** Send a message as a content script of tab 1 would; resolves with the reply. */
     send(msg) {
       return new Promise((resolve) => {
@@ -81,28 +77,4 @@ test("switching autofill on is seen by the next WARM", async () => {
   await new Promise((resolve) => setTimeout(resolve, 0));
   await ext.send({ type: WARM, ifAutofill: true });
   assert.equal(ext.connects, 1);
-});
-
-test("a login page starting to load opens the port before its WARM; other pages, or autofill off, do not", async () => {
-  const on = fakeExt({});
-  await loadMain(on, "early-on");
-  on.loading("https://www.ccxp.nthu.edu.tw/ccxp/INQUIRE/JH/6/6.2/6.2.9/JH629001.php");
-  on.loading("https://www.ccxp.nthu.edu.tw:8443/ccxp/INQUIRE/");
-  on.loading("https://evil.example/ccxp/INQUIRE/");
-  await new Promise((r) => setImmediate(r));
-  assert.equal(on.connects, 0, "not a login page: no host");
-  on.loading("https://www.ccxp.nthu.edu.tw/ccxp/INQUIRE/index.php?lang=english");
-  await new Promise((r) => setImmediate(r));
-  assert.equal(on.connects, 1, "the login page: the host starts as it loads");
-  // The page's own WARM then finds the port open, and says when it was opened.
-  const { WARM } = globalThis.AISDecaptcha.config.MSG;
-  const reply = await on.send({ type: WARM, ifAutofill: true });
-  assert.equal(on.connects, 1);
-  assert.deepEqual(reply.trace.map(([step]) => step), ["warm early", "warm received", "warm connected", "warm respond"]);
-
-  const off = fakeExt({ autofill: false });
-  await loadMain(off, "early-off");
-  off.loading("https://ccxp.nthu.edu.tw/ccxp/INQUIRE/");
-  await new Promise((r) => setImmediate(r));
-  assert.equal(off.connects, 0, "autofill off: no host");
 });

@@ -11,7 +11,7 @@ import { solveRequest } from "./requests.js";
 import { SubmitGuard, memoryStore } from "./submit-guard.js";
 import { OUTCOME_MESSAGES, Outcomes } from "./outcomes.js";
 
-const { AIS_HOSTS, AUTO_SUBMIT_OUTCOME_MS, AUTO_SUBMIT_WINDOW_MS, ERRORS, HOST_NAME, MSG } = globalThis.AISDecaptcha.config;
+const { AUTO_SUBMIT_OUTCOME_MS, AUTO_SUBMIT_WINDOW_MS, ERRORS, HOST_NAME, MSG } = globalThis.AISDecaptcha.config;
 const { HEALTH, badgeFor, hostHealth, usable } = globalThis.AISDecaptcha.health;
 // Firefox has `browser` (promises); Chromium's `chrome` returns promises in MV3 too.
 const ext = globalThis.browser ?? globalThis.chrome;
@@ -147,7 +147,6 @@ function newTrace(prefix = "") {
   mark("received");
   return {
     mark,
-    at: (step, time) => steps.unshift([prefix + step, time]),
     done() {
       mark("respond");
       return steps;
@@ -161,8 +160,6 @@ async function handle(msg, sender, trace) {
     case MSG.WARM:
       noteCaptchaTab(tabId);
       if (msg.ifAutofill && !(await autofillOn)) return { ok: true };
-      if (earlyWarms.has(tabId)) trace?.at("early", earlyWarms.get(tabId)); // tabs.onUpdated
-      earlyWarms.delete(tabId);
       host.warm();
       trace?.mark("connected"); // connectNative called: the browser starts the host
       checkHost().then((health) => setBadge(tabId, badgeFor(null, health)));
@@ -238,41 +235,10 @@ ext.commands?.onCommand.addListener(async (command, tab) => {
 });
 
 ext.tabs.onRemoved.addListener(async (tabId) => {
-  earlyWarms.delete(tabId);
   if (tabId === (await lastCaptchaTab())) session.remove?.("lastCaptchaTab");
 });
 
-// The login page (the URLs of the manifest's first content_scripts entry).
-const LOGIN_PATH = /^\/ccxp\/INQUIRE\/(index\.php)?$/;
-
-function isLoginUrl(url) {
-  try {
-    const u = new URL(url);
-    return u.protocol === "https:" && u.port === "" && AIS_HOSTS.includes(u.hostname) && LOGIN_PATH.test(u.pathname);
-  } catch {
-    return false;
-  }
-}
-
-// When a login page starts loading, as its WARM would: the browser tells the background
-// (tabs.onUpdated, the URL seen through the host permissions) before the page's content
-// script runs, which in a fresh browser is a few hundred ms later (docs/BENCHMARKS.md).
-// Autofill off: no host, as for the WARM.
-const earlyWarms = new Map(); // tabId -> when (epoch ms), for the WARM's marks
-
-function warmEarly(tabId) {
-  const at = performance.timeOrigin + performance.now();
-  autofillOn.then((on) => {
-    if (!on) return;
-    host.warm();
-    checkHost();
-    earlyWarms.set(tabId, at);
-  });
-}
-
 // The outcome of an automatic submit: the next page load in the tab that submitted.
 ext.tabs.onUpdated.addListener((tabId, info, tab) => {
-  const url = tab?.url ?? info.url;
-  if (info.status) submitGuard.tabUpdated(tabId, { status: info.status, url });
-  if (info.status === "loading" && isLoginUrl(url)) warmEarly(tabId);
+  if (info.status) submitGuard.tabUpdated(tabId, { status: info.status, url: tab?.url ?? info.url });
 });
