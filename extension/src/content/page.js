@@ -121,6 +121,7 @@
         entry.resolve(msg.reply);
       });
       opened.onDisconnect.addListener(() => {
+        void ext.runtime.lastError; // Chromium puts the reason there; read, so it is not logged
         if (port === opened) port = null;
         const left = [...waiting.values()];
         waiting.clear();
