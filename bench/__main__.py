@@ -54,6 +54,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--browser-runs", type=int, default=3, help="fresh browsers (cold samples)")
     p.add_argument("--browser-repeats", type=int, default=10, help="warm samples per browser")
     p.add_argument(
+        "--firefox-runs", type=int, default=1, help="fresh Firefoxes after Chromium (0: none)"
+    )
+    p.add_argument(
         "--bundle", type=Path, default=REPO / "dist" / "decaptcha-host" / "decaptcha-host"
     )
     p.add_argument("--out", type=Path, default=REPO / "dist" / "bench")
@@ -235,6 +238,18 @@ class Bench:
             if raw.get(f"{host}_ms"):
                 out[host] = summarize(raw[f"{host}_ms"])
         out["steps"] = {step: summarize(v) for step, v in raw.get("steps_ms", {}).items() if v}
+        if a.firefox_runs > 0:  # the same test in Firefox, reported beside (no target of its own)
+            try:
+                fx = run_e2e("firefox", a.firefox_runs, a.browser_repeats)
+            except RuntimeError as exc:
+                out["firefox"] = {"error": str(exc)}
+            else:
+                out["firefox"] = {k: fx[k] for k in ("command", "pytest")}
+                for host in ("cold", "warm"):
+                    if fx.get(f"{host}_ms"):
+                        out["firefox"][host] = summarize(fx[f"{host}_ms"])
+                steps = fx.get("steps_ms", {}).items()
+                out["firefox"]["steps"] = {step: summarize(v) for step, v in steps if v}
         return out
 
     def sizes(self) -> dict:

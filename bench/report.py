@@ -173,8 +173,32 @@ def browser_section(br: dict) -> list[str]:
         if host in br
     ]
     lines += _table(["host", "median", "p90", "runs"], rows)
+    lines += _browser_steps(br)
+    fx = br.get("firefox")
+    if fx:
+        lines += ["### The same in Firefox", ""]
+        if fx.get("error"):
+            lines += [f"Not measured: {fx['error']}", ""]
+        else:
+            rows = [
+                [host, ms(fx[host]["median"]), ms(fx[host]["p90"]), str(fx[host]["n"])]
+                for host in ("cold", "warm")
+                if host in fx
+            ]
+            lines += _table(["host", "median", "p90", "runs"], rows)
+            lines += ["Firefox rounds its clock to 1 ms.", ""]
+            lines += _browser_steps(fx)
+    return lines
+
+
+def _browser_steps(br: dict) -> list[str]:
+    lines = []
     if br.get("steps"):
-        lines += ["Step by step (content/page.js marks, page clock):", ""]
+        lines += [
+            "Step by step (page clock: content/page.js marks; `w:` marks from the background's "
+            "`trace`; hops between page and worker are across two clocks):",
+            "",
+        ]
         steps = [[k, ms(v["median"]), ms(v["p90"]), str(v["n"])] for k, v in br["steps"].items()]
         lines += _table(["host, step", "median", "p90", "samples"], steps)
     if br.get("command"):

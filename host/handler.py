@@ -31,7 +31,7 @@ class Handler:
         started = time.perf_counter()
         try:
             if request.action == protocol.STATUS:
-                result = self.status()
+                result = self.brief_status() if request.brief else self.status()
             elif request.action == protocol.KEEP:
                 result = self.keep(request)
             else:
@@ -66,6 +66,12 @@ class Handler:
         assert request.kind and request.answer and request.source  # parse_keep checked them
         kind = KINDS[request.kind]
         return self.keeper.keep(kind, request.answer, request.source, request.images[0])
+
+    def brief_status(self) -> dict:
+        """`status` with `brief: true`: what a caller's version check needs, answered without
+        waiting for the models (the extension asks it before its first solve; a full status
+        loads every model first, and the first solve would wait behind it)."""
+        return {"protocol": protocol.PROTOCOL_VERSION, "version": host.__version__}
 
     def status(self) -> dict:
         import platform  # here, not at the top: a cold host's first answer does not need it

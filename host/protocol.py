@@ -176,6 +176,7 @@ class Request(NamedTuple):  # not a dataclass: ~10x cheaper at import (BENCHMARK
     answer: str | None = None  # keep: the accepted answer, exactly the kind's digits
     source: str | None = None  # keep: one of SOURCES
     delete: bool = False  # keep: delete every kept captcha instead
+    brief: bool = False  # status: protocol and version only, without waiting for the models
 
 
 class RequestError(HostError):
@@ -249,7 +250,10 @@ def parse_request(message: object) -> Request:
     if not isinstance(action, str):
         raise fail(Code.BAD_REQUEST, "action must be a string")
     if action == STATUS:
-        return Request(request_id, action)
+        brief = message.get("brief", False)
+        if not isinstance(brief, bool):
+            raise fail(Code.BAD_REQUEST, "brief must be true or false")
+        return Request(request_id, action, brief=brief)
     if action == KEEP:
         try:
             return parse_keep(request_id, message)

@@ -98,7 +98,7 @@ class Server:
         if request.action == protocol.SOLVE:
             self._solved = True
             self.solver.prepare([request.kind] if request.kind else [])
-        else:
+        elif not request.brief:  # a brief status is the caller's version check: no models
             self.solver.prepare(None)
         return worker.run(self.handler.handle, request, self.timeout)
 

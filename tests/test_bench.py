@@ -236,3 +236,21 @@ def test_wilson_lower_bound_is_honest_about_small_samples() -> None:
     assert wilson_lower(275, 275) == pytest.approx(0.9862, abs=1e-3)
     assert wilson_lower(0, 10) == pytest.approx(0.0, abs=1e-12)
     assert wilson_lower(50, 100) < 0.5 and wilson_lower(0, 0) is None
+
+
+def test_report_breaks_the_browser_time_down_for_chromium_and_firefox() -> None:
+    step = summarize([30.0, 31.0])
+    result = fake_result()
+    result["browser"] = {
+        "warm": summarize([40.0, 42.0]),
+        "steps": {"warm native round trip: port -> host -> port.onMessage": step},
+        "command": "python -m pytest x",
+        "pytest": ["1 passed"],
+        "firefox": {"warm": summarize([50.0]), "steps": {"warm hop: worker -> content": step}},
+    }
+    text = report.render(result)
+    assert "| warm native round trip: port -> host -> port.onMessage | 30 ms |" in text
+    assert "### The same in Firefox" in text
+    assert "| warm hop: worker -> content | 30 ms |" in text
+    result["browser"]["firefox"] = {"error": "e2e run 1 failed"}
+    assert "Not measured: e2e run 1 failed" in report.render(result)

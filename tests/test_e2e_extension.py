@@ -129,10 +129,10 @@ def latency(live: Live, field: str, answer: str) -> float | None:
 # The content script's User Timing marks (content/page.js), as steps after the image's load
 # event: what each part of the image-load -> field-filled time is spent on (never asserted).
 STEPS = {
-    # Before the image (page clock from navigation): the content script starts, reads the
-    # settings, then asks the background to open the port (WARM).
+    # Before the image (page clock from navigation): the content script starts, asks the
+    # background to open the port (WARM) and reads the settings and the gate.
     "page: navigation -> content script": ("navigation", "start"),
-    "page: settings read (then WARM)": ("start", "settings"),
+    "page: settings and gate read": ("start", "settings"),
     "page: settings -> image load": ("settings", "load"),
     "to capture": ("load", "capture"),  # load event, the controller, the job
     "canvas draw": ("capture", "drawn"),
@@ -141,10 +141,32 @@ STEPS = {
     "round trip: content -> worker -> host -> back": ("sent", "replied"),
     "fill and input event": ("replied", "input"),
 }
+# The round trip, broken down by the background's marks of the same solve (background/main.js
+# `trace`, placed on the page's clock by content/page.js: "w:<step>"). Two clocks: the hops
+# between the page and the worker are as exact as the two contexts' time origins agree; the
+# steps inside the worker are on one clock. Optional: an older build has no such marks.
+WORKER_STEPS = {
+    "hop: content -> worker": ("sent", "w:received"),
+    "worker: version gate, request shaped": ("w:received", "w:post"),
+    "worker: port.postMessage": ("w:post", "w:posted"),
+    "native round trip: port -> host -> port.onMessage": ("w:posted", "w:port reply"),
+    "worker: reply -> sendResponse": ("w:port reply", "w:respond"),
+    "hop: worker -> content": ("w:respond", "replied"),
+}
+
+# Before the image, for a cold host: when the background got the page's WARM and called
+# connectNative (background/main.js, the WARM reply's marks), on the page's clock.
+WARM_STEPS = {
+    "page: start -> background has the WARM": ("start", "w:warm received"),
+    "background: WARM -> connectNative called": ("w:warm received", "w:warm connected"),
+    "page: connectNative -> image load": ("w:warm connected", "load"),
+}
 
 
 def breakdown(live: Live, field: str, answer: str) -> dict[str, float] | None:
-    """Page-clock ms per step of the last fill (STEPS), or None when a mark is missing."""
+    """Page-clock ms per step of the last fill (STEPS, and WORKER_STEPS and WARM_STEPS when
+    the build has the background's marks), or None when a page mark is missing. The host's own
+    time for the solve (its reply's `ms`) is the step "host: solve (its own ms)"."""
     times = js(
         live,
         """
@@ -158,8 +180,10 @@ def breakdown(live: Live, field: str, answer: str) -> dict[str, float] | None:
         for (const m of performance.getEntriesByType("mark")) {
           const name = m.name.replace("ais-decaptcha:", "");
           const inside = m.startTime >= load.t && m.startTime <= fill.t;
-          const early = name === "start" || name === "settings";  // once per page, before
+          // once per page, before the image
+          const early = name === "start" || name === "settings" || name.startsWith("w:warm ");
           if (m.name !== name && (inside || early)) out[name] = m.startTime;
+          if (inside && name === "w:port reply" && m.detail) out.hostMs = m.detail.hostMs;
         }
         return out;
         """,
@@ -168,7 +192,18 @@ def breakdown(live: Live, field: str, answer: str) -> dict[str, float] | None:
     )
     if not times or not all(a in times and b in times for a, b in STEPS.values()):
         return None
-    return {step: times[b] - times[a] for step, (a, b) in STEPS.items()}
+    steps = {step: times[b] - times[a] for step, (a, b) in STEPS.items()}
+    if all(a in times and b in times for a, b in WARM_STEPS.values()):
+        steps.update({step: times[b] - times[a] for step, (a, b) in WARM_STEPS.items()})
+    if all(a in times and b in times for a, b in WORKER_STEPS.values()):
+        steps.update({step: times[b] - times[a] for step, (a, b) in WORKER_STEPS.items()})
+        if isinstance(times.get("hostMs"), (int, float)):
+            steps["host: solve (its own ms)"] = times["hostMs"]
+            # The rest of the native round trip: the pipes both ways, the host's frame
+            # reading, decoding and writing, and the browser's I/O threads.
+            native = steps["native round trip: port -> host -> port.onMessage"]
+            steps["native round trip less the host's solve"] = native - times["hostMs"]
+    return steps
 
 
 def captcha_loaded(live: Live) -> bool:

@@ -18,6 +18,7 @@ import threading
 import numpy as np
 import pytest
 
+import host
 from host import limits, protocol, server
 from host.errors import Code
 from tests.conftest import REPO
@@ -317,3 +318,31 @@ def test_status_first_loads_every_model_so_it_is_never_provisional(monkeypatch) 
     fake = KindLoadingSolver()
     _, replies = serve(frame({"id": 1, "action": "status"}), lambda: fake)
     assert replies[0]["result"]["ready"] is True and None in fake.loads
+
+
+def test_a_brief_status_is_the_version_alone_and_waits_for_no_model(monkeypatch) -> None:
+    # The extension's version check before its first solve: a full status would load every
+    # model first, and the solve queued behind it would wait for them (docs/BENCHMARKS.md).
+    monkeypatch.setenv("DECAPTCHA_LOAD", "on-use")
+    created = []
+
+    def factory():
+        created.append(True)
+        return KindLoadingSolver()
+
+    _, replies = serve(frame({"id": 1, "action": "status", "brief": True}), factory)
+    assert replies[0] == {
+        "v": 1,
+        "id": 1,
+        "ok": True,
+        "result": {"protocol": protocol.PROTOCOL_VERSION, "version": host.__version__},
+    }
+    assert created == [], "a brief status created the solver"
+    # `brief: false` is the full status; anything else is refused.
+    _, replies = serve(
+        frame({"id": 2, "action": "status", "brief": False})
+        + frame({"id": 3, "action": "status", "brief": 1}),
+        factory,
+    )
+    assert replies[0]["result"]["ready"] is True
+    assert replies[1]["error"]["code"] == "BAD_REQUEST"

@@ -108,3 +108,60 @@ test("badge: a page still solving when asked (its reply not there yet) is asked 
   assert.equal(ext.badge[7], "?");
   assert.equal(ext.sent.filter((s) => s.msg.type === "decaptcha:page-state").length, 3);
 });
+
+test("a solve's reply carries the background's timing marks, in order (a WARM's its own), others none", async () => {
+  const { send } = await background({ host: hostSpeaking({ protocol: 1, version: "0.2.0" }), page: { phase: "filled" } });
+  const reply = await send({ type: "decaptcha:solve", image: "x", kind: "ais6" });
+  assert.equal(reply.ok, true);
+  assert.equal(reply.result.text, "123456");
+  const steps = reply.trace.map(([step]) => step);
+  assert.deepEqual(steps, ["received", "gate", "post", "posted", "port reply", "resolved", "respond"]);
+  const times = reply.trace.map(([, at]) => at);
+  assert.ok(times.every((t, i) => typeof t === "number" && (i === 0 || t >= times[i - 1])), "marks out of order");
+  // On the epoch clock (timeOrigin + now), so the page can place them on its own.
+  assert.ok(Math.abs(times[0] - Date.now()) < 60_000);
+  const warm = await send({ type: "decaptcha:warm" });
+  assert.deepEqual(warm.trace.map(([step]) => step), ["warm received", "warm connected", "warm respond"]);
+  const tab = await send({ type: "decaptcha:last-tab" });
+  assert.equal(tab.trace, undefined);
+});
+
+test("the version gate asks a brief status (a full one loads every model first); the popup a full one", async () => {
+  const { ext, send } = await background({ host: hostSpeaking({ protocol: 1, version: "0.2.0" }), page: { phase: "filled" } });
+  await send({ type: "decaptcha:warm" });
+  await send({ type: "decaptcha:solve", image: "x", kind: "ais6" });
+  assert.deepEqual(ext.posted.map((m) => [m.action, m.brief]), [["status", true], ["solve", undefined]]);
+  await send({ type: "decaptcha:host-status" });
+  assert.deepEqual(ext.posted.at(-1).action, "status");
+  assert.equal(ext.posted.at(-1).brief, undefined);
+});
+
+/** A content script's port to the background (runtime.connect), as the background sees it. */
+function contentPort(ext, { name = "decaptcha:solve", sender = SENDER } = {}) {
+  const port = { name, sender, got: [], onMessage: { listeners: [], addListener: (f) => port.onMessage.listeners.push(f) } };
+  port.postMessage = (m) => port.got.push(m);
+  port.send = (m) => port.onMessage.listeners.forEach((f) => f(m));
+  for (const f of ext.runtime.onConnect.listeners) f(port);
+  return port;
+}
+
+test("solves over a content script's port: answered with their id, the marks and the badge as by message", async () => {
+  let page = { phase: "low-confidence", reason: "low-confidence" };
+  const { ext } = await background({ host: hostSpeaking({ protocol: 1, version: "0.2.0" }), page: () => page });
+  const port = contentPort(ext);
+  port.send({ id: 1, message: { type: "decaptcha:solve", image: "x", kind: "ais6" } });
+  port.send({ id: 2, message: { type: "decaptcha:may-submit" } }); // only solves on this port
+  for (let i = 0; i < 20 && ext.badge[7] === undefined; i++) await settle();
+  assert.equal(port.got.length, 1);
+  assert.equal(port.got[0].id, 1);
+  assert.equal(port.got[0].reply.result.text, "123456");
+  assert.equal(port.got[0].reply.trace[0][0], "received");
+  assert.deepEqual(ext.posted.map((m) => m.action), ["status", "solve"]);
+  assert.equal(ext.badge[7], "?");
+  page = { phase: "filled" };
+  // Another extension's port, or a port of another name: nothing reaches the host.
+  contentPort(ext, { sender: { ...SENDER, id: "other" } }).send({ id: 3, message: { type: "decaptcha:solve", image: "x" } });
+  contentPort(ext, { name: "other" }).send({ id: 4, message: { type: "decaptcha:solve", image: "x" } });
+  await settle();
+  assert.deepEqual(ext.posted.map((m) => m.action), ["status", "solve"]);
+});

@@ -52,15 +52,18 @@ test("a WARM sent before the page read its settings starts the host only with au
   const off = fakeExt({ autofill: false });
   await loadMain(off, "off");
   const { WARM } = globalThis.AISDecaptcha.config.MSG;
-  assert.deepEqual(await off.send({ type: WARM, ifAutofill: true }), { ok: true });
+  const reply = await off.send({ type: WARM, ifAutofill: true });
+  assert.equal(reply.ok, true);
+  assert.deepEqual(reply.trace.map(([step]) => step), ["warm received", "warm respond"], "no connect mark: no host");
   assert.equal(off.connects, 0, "autofill off: no host");
   await off.send({ type: WARM }); // the popup's or a late page's: unconditional, as before
   assert.equal(off.connects, 1);
 
   const on = fakeExt({});
   await loadMain(on, "on");
-  await on.send({ type: WARM, ifAutofill: true });
+  const started = await on.send({ type: WARM, ifAutofill: true });
   assert.equal(on.connects, 1, "autofill on (the default): the host starts");
+  assert.deepEqual(started.trace.map(([step]) => step), ["warm received", "warm connected", "warm respond"]);
 });
 
 test("switching autofill on is seen by the next WARM", async () => {

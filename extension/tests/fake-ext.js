@@ -45,6 +45,7 @@ export function fakeExt({ locale = "en", os = "win", status = null, page = null,
       id: "test-extension",
       lastError: undefined,
       onMessage: event(),
+      onConnect: event(),
       getManifest: () => ({ version: "0.2.0" }),
       getPlatformInfo: async () => ({ os }),
       async sendMessage(msg) {

@@ -219,3 +219,14 @@ test("a late reply on a dropped port is ignored", async () => {
   ports[1].reply({ v: 1, id: ports[1].sent[0].id, ok: true, result: { from: "new port" } });
   assert.equal((await second).result.from, "new port");
 });
+
+test("trace: called around the post and at the reply, not sent to the host", async () => {
+  const { host, ports } = setup();
+  const steps = [];
+  const done = host.request({ action: "solve", image: "A" }, (step) => steps.push([step, ports[0]?.sent.length ?? 0]));
+  assert.deepEqual(steps, [["post", 0], ["posted", 1]]);
+  assert.equal("trace" in ports[0].sent[0], false);
+  ports[0].reply({ v: 1, id: ports[0].sent[0].id, ok: true, result: {} });
+  assert.equal((await done).ok, true);
+  assert.deepEqual(steps.map(([s]) => s), ["post", "posted", "port reply"]);
+});

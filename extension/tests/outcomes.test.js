@@ -316,6 +316,23 @@ test("controller: each settled captcha is reported sure or unsure", async () => 
   assert.deepEqual(env.reports, [{ event: "settled", kind: "ais6", unsure: true }]);
 });
 
+test("controller: a confident answer is in the field before it is reported settled", async () => {
+  // The report is bookkeeping (a message to the background): not on the way to the fill.
+  const { window, field } = loginPage();
+  const env = reportingEnv();
+  const seen = [];
+  const report = env.report;
+  env.report = (event) => {
+    seen.push(field.value);
+    report(event);
+  };
+  controllerFor(window, noSubmit, { env });
+  env.requests[0].answer(ok(result("012345")));
+  await settle();
+  assert.deepEqual(env.reports, [{ event: "settled", kind: "ais6", unsure: false }]);
+  assert.deepEqual(seen, ["012345"]);
+});
+
 test("controller: a submit reports who answered; the answer and image only with the keep switch on", async () => {
   const { window, field, form } = loginPage();
   const env = reportingEnv();

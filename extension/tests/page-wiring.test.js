@@ -99,3 +99,99 @@ test("an AIS page framed by another site: nothing sent, nothing changed, no list
   assert.equal(ext.listeners.message.length, 0);
   assert.equal(frame.document.documentElement.outerHTML, before);
 });
+
+test("the settings and the gate are read together, before the DOM is ready", async (t) => {
+  // One after the other, the second read was still out when the image loaded (issue 13).
+  const { window } = dom(loginHtml());
+  const ext = fakeExt();
+  const reads = [];
+  ext.storage.local.get = (keys) => new Promise((resolve) => reads.push({ keys, resolve }));
+  const page = await loadPage(ext, window, "reads");
+  t.after(() => delete globalThis.document);
+  const run = page.runOnPage(ns.login.spec, { warmEarly: true });
+  await settle();
+  assert.equal(reads.length, 2, "both reads out before either answered");
+  assert.ok(reads.some((r) => r.keys.includes("autofill")) && reads.some((r) => r.keys.includes("hold")));
+  for (const r of reads) r.resolve({});
+  await run;
+  assert.equal(ext.ask({ type: ns.config.MSG.PAGE_STATE }).phase, "waiting");
+});
+
+test("the background's timing marks become this page's User Timing marks and leave the reply", async (t) => {
+  const { window } = dom(loginHtml());
+  const page = await loadPage(fakeExt(), window, "trace");
+  t.after(() => delete globalThis.document);
+  const at = performance.timeOrigin + performance.now();
+  const reply = { ok: true, result: { text: "123456", ms: 2.5 }, trace: [["received", at], ["port reply", at + 3]] };
+  page.markTrace(reply);
+  assert.equal("trace" in reply, false);
+  assert.equal(reply.result.text, "123456");
+  const marks = performance.getEntriesByType("mark").filter((m) => m.name.startsWith("ais-decaptcha:w:"));
+  assert.deepEqual(marks.map((m) => m.name), ["ais-decaptcha:w:received", "ais-decaptcha:w:port reply"]);
+  assert.ok(Math.abs(marks[1].startTime - marks[0].startTime - 3) < 0.01);
+  assert.deepEqual(marks[1].detail, { hostMs: 2.5 });
+  // A reply without marks, or with junk, is left as it is.
+  const plain = { ok: false, error: { code: "HOST_UNAVAILABLE" } };
+  page.markTrace(plain);
+  page.markTrace({ ok: true, trace: "junk" });
+  assert.deepEqual(plain, { ok: false, error: { code: "HOST_UNAVAILABLE" } });
+  performance.clearMarks();
+});
+
+test("solves go over one port, matched by id; a port that closes hands its solves to sendMessage", async (t) => {
+  const { window } = dom(loginHtml());
+  const ext = fakeExt();
+  const ports = [];
+  ext.runtime.connect = ({ name }) => {
+    const listeners = { message: [], disconnect: [] };
+    const port = {
+      name,
+      posted: [],
+      onMessage: { addListener: (f) => listeners.message.push(f) },
+      onDisconnect: { addListener: (f) => listeners.disconnect.push(f) },
+      postMessage: (m) => port.posted.push(m),
+      reply: (m) => listeners.message.forEach((f) => f(m)),
+      close: () => listeners.disconnect.forEach((f) => f(port)),
+    };
+    ports.push(port);
+    return port;
+  };
+  const page = await loadPage(ext, window, "port");
+  t.after(() => delete globalThis.document);
+  const sendSolve = page.portSender();
+  const a = sendSolve({ type: ns.config.MSG.SOLVE, image: "A" });
+  const b = sendSolve({ type: ns.config.MSG.SOLVE, image: "B" });
+  assert.equal(ports.length, 1, "one port for both");
+  assert.equal(ports[0].name, ns.config.MSG.SOLVE);
+  const [pa, pb] = ports[0].posted;
+  assert.deepEqual(pa.message, { type: ns.config.MSG.SOLVE, image: "A" });
+  ports[0].reply({ id: pb.id, reply: { ok: true, result: { text: "B" } } });
+  assert.equal((await b).result.text, "B");
+  assert.equal(ext.sent.length, 0, "nothing by sendMessage while the port works");
+  // The background stops: the solve still waiting goes by sendMessage; the next opens a port.
+  ports[0].close();
+  assert.equal((await a).error.code, "HOST_UNAVAILABLE"); // the fake background's sendMessage answer
+  assert.deepEqual(ext.sent.map((m) => m.image), ["A"]);
+  sendSolve({ type: ns.config.MSG.SOLVE, image: "C" });
+  assert.equal(ports.length, 2);
+  // No runtime.connect at all (or it throws): sendMessage.
+  delete ext.runtime.connect;
+  const page2 = await loadPage(ext, window, "noport");
+  assert.equal((await page2.portSender()({ type: ns.config.MSG.SOLVE, image: "D" })).error.code, "HOST_UNAVAILABLE");
+});
+
+test("the login page opens the solve port with its WARM, before any solve", async (t) => {
+  const { window } = dom(loginHtml());
+  const ext = fakeExt();
+  const names = [];
+  ext.runtime.connect = ({ name }) => {
+    names.push(name);
+    const noop = { addListener: () => {} };
+    return { onMessage: noop, onDisconnect: noop, postMessage: () => {} };
+  };
+  const page = await loadPage(ext, window, "open");
+  t.after(() => delete globalThis.document);
+  await page.runOnPage(ns.login.spec, { warmEarly: true });
+  assert.deepEqual(names, [ns.config.MSG.SOLVE]);
+  assert.equal(ext.sent[0].type, ns.config.MSG.WARM);
+});

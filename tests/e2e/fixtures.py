@@ -16,7 +16,9 @@ from tests.conftest import REPO, need
 from tests.e2e import browsers, replica
 from training.data import shared_data_dir
 
-DIST = REPO / "dist"
+# `$DECAPTCHA_E2E_DIST`: another folder laid out as dist/ (the extensions and the bundle),
+# for comparing two builds side by side (bench/abtest.py).
+DIST = Path(os.environ.get("DECAPTCHA_E2E_DIST") or REPO / "dist")
 HOST_EXE = DIST / "decaptcha-host" / "decaptcha-host"
 
 

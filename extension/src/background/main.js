@@ -53,7 +53,10 @@ async function lastCaptchaTab() {
 
 // The host's state from its last `status`, as a promise shared by concurrent callers. A host
 // that works is asked once; any other answer is asked again next time (it may have been
-// installed or updated meanwhile).
+// installed or updated meanwhile). The gate asks a brief status (protocol and version): a full
+// one makes the host load every model before it answers, and the first solve, which must
+// wait for the gate, would wait for all of them (docs/BENCHMARKS.md, issue 13). A host that
+// does not know `brief` answers the full status.
 let healthCheck = null;
 let lastHealth = null;
 
@@ -64,7 +67,7 @@ function noteHealth(reply) {
 
 function checkHost() {
   if (!healthCheck) {
-    const check = host.request({ action: "status" }).then(noteHealth);
+    const check = host.request({ action: "status", brief: true }).then(noteHealth);
     healthCheck = check;
     check.then((health) => {
       if (!usable(health) && healthCheck === check) healthCheck = null;
@@ -78,12 +81,14 @@ function checkHost() {
  * answered HOST_OUTDATED here, so the page is left alone and the popup says "update". A host
  * that cannot be reached still gets the request (its own error is the one to report).
  */
-async function solve(msg) {
+async function solve(msg, trace) {
   const health = await checkHost();
+  trace.mark("gate");
   if (health.state === HEALTH.INCOMPATIBLE) {
     return { v: 1, id: null, ok: false, error: { code: ERRORS.HOST_OUTDATED, message: health.message ?? "" } };
   }
-  const reply = await host.request(solveRequest(msg));
+  const reply = await host.request(solveRequest(msg), trace.mark);
+  trace.mark("resolved");
   if (reply?.error?.code === ERRORS.UNSUPPORTED_VERSION) {
     healthCheck = null;
     noteHealth(reply);
@@ -130,18 +135,37 @@ async function refreshBadge(sender) {
 
 // ---------------------------------------------------------------- messages
 
-async function handle(msg, sender) {
+/**
+ * Timing marks of one solve, sent back to the page with its reply (`trace`: [step, ms] on the
+ * epoch clock, timeOrigin + now, so the page can place them on its own clock as User Timing
+ * marks; content/page.js). They break the page's round trip down (docs/BENCHMARKS.md, issue
+ * 13): a few numbers per solve, nothing logged or stored.
+ */
+function newTrace(prefix = "") {
+  const steps = [];
+  const mark = (step) => steps.push([prefix + step, performance.timeOrigin + performance.now()]);
+  mark("received");
+  return {
+    mark,
+    done() {
+      mark("respond");
+      return steps;
+    },
+  };
+}
+
+async function handle(msg, sender, trace) {
   const tabId = sender.tab?.id;
   switch (msg?.type) {
     case MSG.WARM:
       noteCaptchaTab(tabId);
       if (msg.ifAutofill && !(await autofillOn)) return { ok: true };
       host.warm();
+      trace?.mark("connected"); // connectNative called: the browser starts the host
       checkHost().then((health) => setBadge(tabId, badgeFor(null, health)));
       return { ok: true };
     case MSG.SOLVE:
-      noteCaptchaTab(tabId);
-      return solve(msg);
+      return solve(msg, trace); // noteCaptchaTab once it is answered (the listener below)
     case MSG.MAY_SUBMIT:
       // Paused or held (outcomes.js): never submit, and do not use up the guard's one "yes".
       return { ok: tabId !== undefined && !(await outcomes.blocksSubmit()) && (await submitGuard.maySubmit(tabId)) };
@@ -160,15 +184,44 @@ async function handle(msg, sender) {
 
 const HANDLED = new Set([MSG.WARM, MSG.SOLVE, MSG.MAY_SUBMIT, MSG.HOST_STATUS, MSG.LAST_TAB, ...OUTCOME_MESSAGES]);
 
+/** Answer one message through `respond`; a solve's bookkeeping comes after its answer. */
+function serve(msg, sender, respond) {
+  // A WARM's marks too: when a cold host's start began, on the page's clock.
+  const trace = msg.type === MSG.SOLVE ? newTrace() : msg.type === MSG.WARM ? newTrace("warm ") : null;
+  handle(msg, sender, trace)
+    .then(
+      (reply) => respond(trace ? { ...reply, trace: trace.done() } : reply),
+      (err) => respond({ ok: false, error: { code: ERRORS.INTERNAL, message: String(err) } }),
+    )
+    .then(() => {
+      // Bookkeeping after the page has its answer: none of it is on the way there.
+      if (msg.type !== MSG.SOLVE) return;
+      noteCaptchaTab(sender.tab?.id);
+      refreshBadge(sender);
+    });
+}
+
 ext.runtime.onMessage.addListener((msg, sender, sendResponse) => {
   if (sender.id !== ext.runtime.id) return false;
   if (!HANDLED.has(msg?.type)) return false;
-  handle(msg, sender)
-    .then(sendResponse, (err) => sendResponse({ ok: false, error: { code: ERRORS.INTERNAL, message: String(err) } }))
-    .then(() => {
-      if (msg.type === MSG.SOLVE) refreshBadge(sender);
-    });
+  serve(msg, sender, sendResponse);
   return true; // answer asynchronously
+});
+
+// The content scripts' solves come over a long-lived port (content/page.js portSender):
+// {id, message} in, {id, reply} out. Only solves: anything else on it is not answered.
+ext.runtime.onConnect?.addListener((port) => {
+  if (port.name !== MSG.SOLVE || port.sender?.id !== ext.runtime.id) return;
+  port.onMessage.addListener((msg) => {
+    if (msg?.message?.type !== MSG.SOLVE) return;
+    serve(msg.message, port.sender, (reply) => {
+      try {
+        port.postMessage({ id: msg.id, reply });
+      } catch {
+        // the page is gone
+      }
+    });
+  });
 });
 
 // The keyboard shortcut (manifest `commands`): re-solve the captcha of the current tab, as

@@ -57,13 +57,15 @@ export class NativeHost {
   /**
    * Send one request ({action, ...}); resolves with the host's reply envelope
    * ({v, id, ok, result | error}), or an ok:false envelope with HOST_UNAVAILABLE /
-   * HOST_TIMEOUT when the host cannot answer. Never rejects.
+   * HOST_TIMEOUT when the host cannot answer. Never rejects. `trace(step)`, if given, is
+   * called as the request is posted to the port ("post", "posted") and when its reply
+   * arrives ("port reply"): main.js's timing marks.
    */
-  request(body) {
+  request(body, trace = null) {
     const id = ++this.#nextId;
     const message = { ...body, v: 1, id };
     return new Promise((resolve) => {
-      const entry = { message, resolve, attempts: 0, timer: null };
+      const entry = { message, resolve, attempts: 0, timer: null, trace };
       this.#pending.set(id, entry);
       entry.timer = this.#timers.setTimeout(() => this.#timeout(id), this.#timeoutMs);
       this.#send(entry);
@@ -85,7 +87,9 @@ export class NativeHost {
     const port = this.#ensurePort();
     if (!port) return; // #ensurePort already handled the failure for every pending request
     try {
+      entry.trace?.("post");
       port.postMessage(entry.message);
+      entry.trace?.("posted");
     } catch (err) {
       this.#onDisconnect(port, String(err?.message ?? err));
     }
@@ -112,6 +116,7 @@ export class NativeHost {
     this.#lastReplyAt = Date.now();
     const entry = msg && this.#pending.get(msg.id);
     if (entry) {
+      entry.trace?.("port reply");
       this.#pending.delete(msg.id);
       this.#timers.clearTimeout(entry.timer);
       entry.resolve(msg);

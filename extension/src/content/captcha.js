@@ -500,15 +500,25 @@
 
     /** The job's outcome on the page; true when it may go on to "log in after filling". */
     #settle(job) {
-      const { result, force } = job;
+      const { result } = job;
       const shown = { ...this.#resultView(result), totalMs: this.#env.now() - job.started };
       if (job.error) {
         // Host missing or broken: say so in the popup, leave the page exactly as it is.
         this.#setView({ phase: PHASE.ERROR, reason: "host", error: job.error });
         return false;
       }
-      // Counted for the pause rule: a run of unsure captchas means the captcha may have changed.
-      this.#env.report?.({ event: "settled", kind: this.#spec.kind, unsure: !this.#confident(result) });
+      try {
+        return this.#settleOn(job, shown);
+      } finally {
+        // Counted for the pause rule: a run of unsure captchas means the captcha may have
+        // changed. Told after the field is filled: the message is bookkeeping, not the fill's.
+        this.#env.report?.({ event: "settled", kind: this.#spec.kind, unsure: !this.#confident(result) });
+      }
+    }
+
+    /** #settle for an answer (not a host error): paused, held, unsure, the user's, or filled. */
+    #settleOn(job, shown) {
+      const { result, force } = job;
       if (this.#gate.paused || (this.#gate.hold && !force)) {
         // Paused or held while the host was reading: nothing is filled.
         this.#clearOurAnswer();

@@ -17,6 +17,27 @@
   const MARK = "ais-decaptcha:";
   const mark = (name) => globalThis.performance?.mark?.(MARK + name);
 
+  /**
+   * The background's marks of a solve or a WARM (background/main.js `trace`: [step, epoch ms]), as
+   * marks on this page's clock ("w:<step>"); the host's own solve time goes along as the
+   * reply mark's detail. Taken off the reply.
+   */
+  function markTrace(reply) {
+    const trace = reply?.trace;
+    if (!trace) return;
+    delete reply.trace;
+    const perf = globalThis.performance;
+    if (!Array.isArray(trace) || typeof perf?.mark !== "function") return;
+    const hostMs = reply.result?.ms ?? null;
+    for (const [step, at] of trace) {
+      try {
+        perf.mark(`${MARK}w:${step}`, { startTime: at - perf.timeOrigin, detail: step === "port reply" ? { hostMs } : null });
+      } catch {
+        // a time before this page's origin (another clock): not a mark
+      }
+    }
+  }
+
   /** Draw the displayed image (same origin, so the canvas is not tainted) and encode it as PNG. */
   function captureImage(img) {
     // Captchas are about 100x30; anything far larger is not one, and is not worth encoding.
@@ -78,12 +99,66 @@
     }
   }
 
-  function browserEnv() {
+  /**
+   * Solves go to the background over one long-lived port rather than a runtime.sendMessage
+   * each: a message on an open port is there and back ~2 ms sooner in Chromium (~1 ms in
+   * Firefox; docs/BENCHMARKS.md, issue 13). The port is opened with the WARM message (`open`),
+   * so that the first solve does not pay for opening it, or else with the first solve. When it
+   * closes (the background was stopped, or the browser refused it), what was waiting on it is
+   * sent again by sendMessage, which starts the background if need be; the next solve opens a
+   * new port.
+   */
+  function portSender() {
+    let port = null;
+    let next = 0;
+    const waiting = new Map(); // id -> {message, resolve}
+    function open() {
+      const opened = ext.runtime.connect({ name: MSG.SOLVE });
+      opened.onMessage.addListener((msg) => {
+        const entry = waiting.get(msg?.id);
+        if (!entry) return;
+        waiting.delete(msg.id);
+        entry.resolve(msg.reply);
+      });
+      opened.onDisconnect.addListener(() => {
+        void ext.runtime.lastError; // Chromium puts the reason there; read, so it is not logged
+        if (port === opened) port = null;
+        const left = [...waiting.values()];
+        waiting.clear();
+        for (const entry of left) entry.resolve(send(entry.message));
+      });
+      return opened;
+    }
+    const sendSolve = (message) =>
+      new Promise((resolve) => {
+        const id = ++next;
+        try {
+          port ??= open();
+          waiting.set(id, { message, resolve });
+          port.postMessage({ id, message });
+        } catch {
+          waiting.delete(id);
+          port = null;
+          resolve(send(message));
+        }
+      });
+    sendSolve.open = () => {
+      try {
+        port ??= open();
+      } catch {
+        port = null; // the first solve tries again, or uses sendMessage
+      }
+    };
+    return sendSolve;
+  }
+
+  function browserEnv(sendSolve) {
     return {
       solve: async (request) => {
         mark("sent");
-        const reply = await send({ type: MSG.SOLVE, ...request });
+        const reply = await sendSolve({ type: MSG.SOLVE, ...request });
         mark("replied");
+        markTrace(reply);
         return reply;
       },
       capture: captureImage,
@@ -104,15 +179,27 @@
     mark("start");
     // Ask for the host before reading the settings (in a fresh browser that read takes
     // ~0.1 s): the background keeps the autofill switch and starts no host when it is off.
-    if (warmEarly) send({ type: MSG.WARM, ifAutofill: true });
-    let settings = await loadSettings(ext.storage.local);
+    const sendSolve = portSender();
+    if (warmEarly) {
+      send({ type: MSG.WARM, ifAutofill: true }).then(markTrace);
+      sendSolve.open();
+    }
+    // The settings and the gate together, started now: read one after the other (the gate
+    // after DOMContentLoaded), the second read was still out when the image loaded, and the
+    // capture waited for it (5-25 ms; docs/BENCHMARKS.md, issue 13).
+    const reads = await Promise.all([loadSettings(ext.storage.local), loadGate(ext.storage.local)]);
+    let settings = reads[0];
+    const gate = reads[1];
     mark("settings");
     await domReady(document);
-    const gate = await loadGate(ext.storage.local);
-    const controller = new CaptchaController({ doc: document, spec, env: browserEnv(), settings, gate });
+    mark("ready");
+    const controller = new CaptchaController({ doc: document, spec, env: browserEnv(sendSolve), settings, gate });
     if (!controller.start()) return;
     onGateChanged(ext.storage, (next) => controller.setGate(next));
-    if (!warmEarly && settings.autofill) send({ type: MSG.WARM });
+    if (!warmEarly && settings.autofill) {
+      send({ type: MSG.WARM }).then(markTrace);
+      sendSolve.open();
+    }
     onSettingsChanged(ext.storage, (next) => {
       settings = next;
       controller.setSettings(next);
@@ -128,5 +215,5 @@
     });
   }
 
-  ns.page = { captureImage, framedOnlyByAis, isLoaded, runOnPage };
+  ns.page = { captureImage, framedOnlyByAis, isLoaded, markTrace, portSender, runOnPage };
 })();
