@@ -13,7 +13,9 @@ a changed AIS page, a wrong element or a broken image could hand the extension:
 - `noise` (random pixels, or dark specks on white), `blank` (one colour), `gradient`
   (smooth colours and soft blobs, like a photo).
 
-The generator needs numpy and Pillow only (the host never imports bench/). The same
+The transforms themselves live in training/transforms.py (training/train_gate.py makes
+the gate's negatives with them, from other images and seeds). The generator needs numpy and
+Pillow only (the host never imports bench/). The same
 arguments give the same pixels. `confident_on_garbage` is the benchmark figure over it.
 """
 
@@ -23,6 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageFont
@@ -33,15 +36,13 @@ from host.kinds import KINDS
 from host.protocol import METHODS
 from training import synth
 from training.data import load_folder, shared_data_dir
+from training.transforms import FROM_CAPTCHA, MADE, transform
 
-STRIPS = 12
+if TYPE_CHECKING:
+    from host.gate import GateReader
+
 TRANSFORMS = (
-    "rot180",
-    "hflip",
-    "vflip",
-    "strips",
-    "crop-resize",
-    "crop-pad",
+    *FROM_CAPTCHA,  # rot180, hflip, vflip, strips, crop-resize, crop-pad
     "font-aileron",
     "font-serif",
     "noise",
@@ -49,7 +50,6 @@ TRANSFORMS = (
     "gradient",
 )
 RATE_METHODS = METHODS[::-1]  # the benchmark's columns: seg, ctc, auto
-FROM_CAPTCHA = TRANSFORMS[:6]  # the transforms of an existing captcha
 SERIF = "DejaVuSerif.ttf"
 
 
@@ -58,86 +58,6 @@ class Garbage:
     name: str  # what it was made from and how, for reports
     transform: str
     rgb: np.ndarray  # (H, W, 3) uint8 at the kind's size
-
-
-# ---- the transforms of one captcha ---------------------------------------------------------
-
-
-def strips(rgb: np.ndarray, rng: np.random.Generator, n: int = STRIPS) -> np.ndarray:
-    """`rgb` cut into `n` vertical strips put back in a shuffled (never the same) order."""
-    parts = np.array_split(np.arange(rgb.shape[1]), n)
-    order = rng.permutation(n)
-    while np.array_equal(order, np.arange(n)):
-        order = rng.permutation(n)
-    return np.ascontiguousarray(rgb[:, np.concatenate([parts[i] for i in order])])
-
-
-def crop(rgb: np.ndarray, rng: np.random.Generator, pad: bool) -> np.ndarray:
-    """The left 45-75% of `rgb` (the last digit cut at least in half), stretched back to
-    its size or padded with white."""
-    h, w = rgb.shape[:2]
-    keep = round(w * rng.uniform(0.45, 0.75))
-    left = Image.fromarray(np.ascontiguousarray(rgb[:, :keep]), "RGB")
-    if pad:
-        canvas = Image.new("RGB", (w, h), (255, 255, 255))
-        canvas.paste(left, (0, 0))
-        return np.asarray(canvas, dtype=np.uint8).copy()
-    return np.asarray(left.resize((w, h), Image.BILINEAR), dtype=np.uint8).copy()
-
-
-def transform(rgb: np.ndarray, how: str, rng: np.random.Generator) -> np.ndarray:
-    """One of FROM_CAPTCHA applied to a captcha."""
-    if how == "rot180":
-        return np.ascontiguousarray(rgb[::-1, ::-1])
-    if how == "hflip":
-        return np.ascontiguousarray(rgb[:, ::-1])
-    if how == "vflip":
-        return np.ascontiguousarray(rgb[::-1])
-    if how == "strips":
-        return strips(rgb, rng)
-    if how in ("crop-resize", "crop-pad"):
-        return crop(rgb, rng, pad=how == "crop-pad")
-    raise ValueError(f"not a transform of a captcha: {how!r}")
-
-
-# ---- images made from nothing --------------------------------------------------------------
-
-
-def noise(w: int, h: int, rng: np.random.Generator) -> np.ndarray:
-    """Random pixels, or (every other draw) dark specks and short dashes on white."""
-    if rng.random() < 0.5:
-        return rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
-    out = np.full((h, w, 3), 255, np.uint8)
-    for _ in range(int(rng.integers(20, 120))):
-        y, x = int(rng.integers(0, h)), int(rng.integers(0, w))
-        length = int(rng.integers(1, 5))
-        out[y, x : x + length] = rng.integers(0, 170, size=3)
-    return out
-
-
-def blank(w: int, h: int, rng: np.random.Generator) -> np.ndarray:
-    """White, black or a random colour."""
-    choice = int(rng.integers(0, 3))
-    colour = (
-        (255, 255, 255) if choice == 0 else (0, 0, 0) if choice == 1 else rng.integers(0, 256, 3)
-    )
-    return np.tile(np.asarray(colour, np.uint8), (h, w, 1))
-
-
-def gradient(w: int, h: int, rng: np.random.Generator) -> np.ndarray:
-    """A smooth two-colour gradient with a few soft blobs and a little grain."""
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
-    angle = rng.uniform(0, 2 * np.pi)
-    t = (np.cos(angle) * xx / w + np.sin(angle) * yy / h + 1) / 2
-    a, b = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
-    img = a + (b - a) * t[..., None]
-    for _ in range(int(rng.integers(1, 5))):
-        cy, cx = rng.uniform(0, h), rng.uniform(0, w)
-        r = rng.uniform(3, max(w, h) / 2)
-        weight = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * r * r))[..., None]
-        img = img * (1 - weight) + rng.uniform(0, 255, 3) * weight
-    img += rng.normal(0, 4, img.shape)
-    return np.clip(img, 0, 255).astype(np.uint8)
 
 
 @cache
@@ -161,11 +81,6 @@ def _serif(index: int, size: int) -> ImageFont.FreeTypeFont:
 
 
 FONTS: dict[str, synth.FontSource] = {"font-aileron": _aileron, "font-serif": _serif}
-MADE: dict[str, Callable[[int, int, np.random.Generator], np.ndarray]] = {
-    "noise": noise,
-    "blank": blank,
-    "gradient": gradient,
-}
 
 
 # ---- the set ---------------------------------------------------------------------------------
@@ -226,61 +141,89 @@ def garbage_set(
 
 
 # Candidate rules, measured per image on the uncapped readings: which would give a confidence
-# >= FILL. `r` holds ctc/seg (text, confidence) or None, `pieces_ok` (the segmenter's check),
-# `turned` (ctc's confidence in the image turned 180 degrees, or None) and `auto` (the
-# uncapped `combine` confidence). "shipped" is host/plausibility.py's rule.
+# >= FILL. `r` holds ctc/seg (text, confidence) or None, `gate` (the kind's gate passes it,
+# host/gate.py), `pieces_ok` (the segmenter's check), `orient` (ctc's (text, confidence) of the
+# image turned and mirrored, plausibility.ORIENTATIONS) and `auto` (the uncapped `combine`
+# confidence). "shipped" is the Solver's rule (host/plausibility.py).
 def _alone(method: str, r: dict) -> bool:
     return r[method] is not None and r[method][1] >= FILL
 
 
-def _turned_better(r: dict, confidence: float) -> bool:
-    from host.plausibility import upside_down
+def _turned_better(r: dict, text: str | None, confidence: float) -> bool:
+    """The Solver's orientation rule: a turn or mirror reads more confidently as a text that
+    is not the answer's innocent one."""
+    from host.plausibility import ORIENTATIONS, upside_down
 
-    return upside_down(confidence, r["turned"])
+    for (_, _, innocent), read in zip(ORIENTATIONS, r["orient"], strict=True):
+        if read is None or (
+            innocent is not None and text is not None and read[0] == innocent(text)
+        ):
+            continue
+        if upside_down(confidence, read[1]):
+            return True
+    return False
+
+
+def _auto_ok(r: dict) -> bool:
+    return r["agree"] and r["both"]
+
+
+def _seg_conf(r: dict) -> float:
+    """What seg's answer is checked against for orientation: the higher of seg's and ctc's."""
+    return max(r["seg"][1], r["ctc"][1] if r["ctc"] else 0.0)
 
 
 RULES: dict[str, Callable[[dict], bool]] = {
     "auto, before (combine only)": lambda r: r["auto"] >= FILL,
     "auto + ctc and seg agree": lambda r: r["auto"] >= FILL and r["agree"],
-    f"auto + agree + both >= {FILL}": lambda r: r["agree"] and r["both"],
-    "auto + pieces check": lambda r: r["auto"] >= FILL and r["pieces_ok"],
-    "auto + agree + both + pieces": lambda r: r["agree"] and r["both"] and r["pieces_ok"],
-    "auto shipped: agree + both + pieces + turned": lambda r: (
-        r["agree"] and r["both"] and r["pieces_ok"] and not _turned_better(r, r["auto"])
+    f"auto + agree + both >= {FILL}": _auto_ok,
+    "auto + agree + both + pieces": lambda r: _auto_ok(r) and r["pieces_ok"],
+    "auto + agree + both + pieces + turned (before the gate)": lambda r: (
+        _auto_ok(r) and r["pieces_ok"] and not _turned_better(r, r["text"], r["auto"])
     ),
-    # candidates measured and not shipped (thresholds: just above the real captchas' extremes)
-    "auto + every digit >= 0.99 in both": lambda r: r["auto"] >= FILL and r["digits_min"] >= 0.99,
-    "auto + components <= 2 x digits": lambda r: r["auto"] >= FILL and r["components_ok"],
-    "auto + colours <= digits + 1": lambda r: r["auto"] >= FILL and r["colours_ok"],
-    "auto + ctc frame entropy <= 0.75": lambda r: r["auto"] >= FILL and r["entropy"] <= 0.75,
+    "auto + agree + both + gate": lambda r: _auto_ok(r) and r["gate"],
+    "auto + agree + both + gate + pieces": lambda r: _auto_ok(r) and r["gate"] and r["pieces_ok"],
+    "auto + agree + both + gate + pieces + turned": lambda r: (
+        _auto_ok(r) and r["gate"] and r["pieces_ok"] and not _turned_better(r, r["text"], r["auto"])
+    ),
     "ctc, before": lambda r: _alone("ctc", r),
-    "ctc + pieces": lambda r: _alone("ctc", r) and r["pieces_ok"],
-    "ctc shipped: + pieces + turned": lambda r: (
-        _alone("ctc", r) and r["pieces_ok"] and not _turned_better(r, r["ctc"][1])
+    "ctc + pieces + turned (before the gate)": lambda r: (
+        _alone("ctc", r) and r["pieces_ok"] and not _turned_better(r, r["ctc"][0], r["ctc"][1])
+    ),
+    "ctc + gate": lambda r: _alone("ctc", r) and r["gate"],
+    "ctc + gate + pieces": lambda r: _alone("ctc", r) and r["gate"] and r["pieces_ok"],
+    "ctc + gate + pieces + turned": lambda r: (
+        _alone("ctc", r)
+        and r["gate"]
+        and r["pieces_ok"]
+        and not _turned_better(r, r["ctc"][0], r["ctc"][1])
     ),
     "seg, before": lambda r: _alone("seg", r),
-    "seg + pieces": lambda r: _alone("seg", r) and r["pieces_ok"],
-    "seg shipped: + pieces + turned": lambda r: (
+    "seg + pieces + turned (before the gate)": lambda r: (
+        _alone("seg", r) and r["pieces_ok"] and not _turned_better(r, r["seg"][0], _seg_conf(r))
+    ),
+    "seg + gate": lambda r: _alone("seg", r) and r["gate"],
+    "seg + gate + pieces": lambda r: _alone("seg", r) and r["gate"] and r["pieces_ok"],
+    "seg + gate + pieces + turned": lambda r: (
         _alone("seg", r)
+        and r["gate"]
         and r["pieces_ok"]
-        and not _turned_better(r, max(r["seg"][1], r["ctc"][1] if r["ctc"] else 0.0))
+        and not _turned_better(r, r["seg"][0], _seg_conf(r))
     ),
 }
 
 
-def readings(rgb: np.ndarray, kind: str, readers: dict) -> dict:
-    """The uncapped signals of one image (see RULES) from the host's ctc and seg readers."""
-    from host.plausibility import looks_like_captcha
-    from host.reader import softmax
-    from host.segment import pieces
+def readings(rgb: np.ndarray, kind: str, readers: dict, gate: GateReader | None = None) -> dict:
+    """The uncapped signals of one image (see RULES) from the host's ctc and seg readers and
+    the kind's gate (host/gate.py GateReader; None: no gate, it passes nothing)."""
+    from host.plausibility import ORIENTATIONS, looks_like_captcha
     from host.solver import combine
 
     k = KINDS[kind]
     out: dict = {}
     reads = {}
-    probs_of = {}
     for method, reader in readers.items():
-        probs = probs_of[method] = reader.read(rgb)
+        probs = reader.read(rgb)
         if probs is None:
             out[method], reads[method] = None, None
             continue
@@ -295,15 +238,12 @@ def readings(rgb: np.ndarray, kind: str, readers: dict) -> dict:
     out["agree"] = out["agree"] and out["ctc"][0] == out["seg"][0]
     out["both"] = out["agree"] and min(out["ctc"][1], out["seg"][1]) >= FILL
     out["pieces_ok"] = looks_like_captcha(rgb, k)
-    ids, label, _ = pieces(rgb)
-    out["components_ok"] = len(np.unique(ids[ids >= 0])) <= 2 * k.digits
-    out["colours_ok"] = int(label.max()) + 1 <= k.digits + 1
-    mins = [p.max(axis=1).min() for p in probs_of.values() if p is not None]
-    out["digits_min"] = float(min(mins)) if len(mins) == 2 else 0.0
-    frames = softmax(readers["ctc"].logits(rgb), readers["ctc"].temperature)
-    out["entropy"] = float(-(frames * np.log(np.maximum(frames, 1e-12))).sum(axis=1).max())
-    turned = readers["ctc"].read(np.ascontiguousarray(rgb[::-1, ::-1]))
-    out["turned"] = None if turned is None else float(np.prod(turned.max(axis=1)))
+    out["gate"] = gate is not None and gate.passes(rgb)
+    out["orient"] = []
+    for _, index, _ in ORIENTATIONS:
+        turned = readers["ctc"].read(np.ascontiguousarray(rgb[index]))
+        read = None if turned is None else reading_of(turned)
+        out["orient"].append(None if read is None else (read.text, read.confidence))
     return out
 
 
@@ -321,12 +261,17 @@ def measure(
     and per transform how many images reach FILL; the confident-wrong count for the fonts."""
     from host import paths
     from host.ctc import CtcReader
+    from host.gate import GateReader
     from host.seg import SegReader
     from training.data import split, without_label_errors
 
     k = KINDS[kind]
     models = models_dir or paths.models_dir()
     readers = {"ctc": CtcReader.from_folder(models, k), "seg": SegReader.from_folder(models, k)}
+    try:
+        gate: GateReader | None = GateReader.from_folder(models, k)
+    except Exception:  # no gate catalogued: the gate rows pass nothing
+        gate = None
     result: dict = {"kind": kind, "per_transform": per_transform, "seed": seed, "rules": {}}
     result["real_split"] = real_split
     root = (data_dir or shared_data_dir()) if real else None
@@ -337,9 +282,9 @@ def measure(
         for s in chosen:
             with Image.open(s.path) as image:
                 rgb = np.asarray(image.convert("RGB"), np.uint8)
-            val_rows.append((s.answer, readings(rgb, kind, readers)))
+            val_rows.append((s.answer, readings(rgb, kind, readers, gate)))
     items = garbage_set(kind, per_transform, seed, data_dir, real)
-    rows = [(g, readings(g.rgb, kind, readers)) for g in items]
+    rows = [(g, readings(g.rgb, kind, readers, gate)) for g in items]
     result["source"] = "real" if root is not None and (root / kind).is_dir() else "synthetic"
     for name, rule in RULES.items():
         entry: dict = {}

@@ -42,7 +42,8 @@ ONE_MODEL = "one-model"  # auto could run one model only: agreement unknown
 NOT_A_CAPTCHA = "not-a-captcha"  # the segmenter's pieces do not look like the kind's digits
 UPSIDE_DOWN = "upside-down"  # the image turned 180 degrees reads more confidently
 MIRRORED = "mirrored"  # the image mirrored (left-right or top-bottom) reads more confidently
-REASONS = (DISAGREE, UNSURE, ONE_MODEL, NOT_A_CAPTCHA, UPSIDE_DOWN, MIRRORED)
+NO_GATE = "no-gate"  # the kind's gate model is missing or broken: nothing vouches for the image
+REASONS = (DISAGREE, UNSURE, ONE_MODEL, NOT_A_CAPTCHA, UPSIDE_DOWN, MIRRORED, NO_GATE)
 IMPLAUSIBLE = (NOT_A_CAPTCHA, UPSIDE_DOWN, MIRRORED)  # the image itself is not a captcha
 
 # What a fillable answer is checked against: the image turned or mirrored must not read
@@ -56,6 +57,12 @@ ORIENTATIONS: tuple[tuple[str, tuple[slice, slice], Callable[[str], str] | None]
     (MIRRORED, (slice(None), slice(None, None, -1)), lambda text: text[::-1]),
     (MIRRORED, (slice(None, None, -1), slice(None)), lambda text: text),
 )
+
+
+def passes_gate(passes: list[bool]) -> bool:
+    """Whether more than half of the renderings pass the kind's gate (host/gate.py), as
+    `look_like_captcha` votes: one rendering spoilt by noise does not decide."""
+    return 2 * sum(passes) > len(passes)
 
 
 def digit_pieces(rgb: np.ndarray) -> int:

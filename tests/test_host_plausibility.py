@@ -20,7 +20,7 @@ from host.kinds import KINDS
 from host.plausibility import CAP
 from host.solver import Solver
 from tests.conftest import REPO, need
-from training import synth
+from training import synth, transforms
 
 MODELS = REPO / "models"
 # The transforms the rules catch on every image measured (docs/BENCHMARKS.md, "Confident on
@@ -44,6 +44,17 @@ def test_auto_needs_agreement_and_both_readers_sure() -> None:
     assert plausibility.auto_reason(("123", 0.99), ("128", 0.99)) == plausibility.DISAGREE
     assert plausibility.auto_reason(None, ("123", 0.99)) == plausibility.DISAGREE
     assert plausibility.auto_reason(("123", 0.99), None) == plausibility.DISAGREE
+
+
+def test_every_reason_is_in_the_protocol() -> None:
+    protocol = (REPO / "host" / "PROTOCOL.md").read_text(encoding="utf-8")
+    assert all(f"`{reason}`" in protocol for reason in plausibility.REASONS)
+    assert set(plausibility.IMPLAUSIBLE) <= set(plausibility.REASONS)
+
+
+def test_the_gate_decides_by_majority() -> None:
+    assert plausibility.passes_gate([True]) and plausibility.passes_gate([True, True, False])
+    assert not plausibility.passes_gate([False]) and not plausibility.passes_gate([True, False])
 
 
 def test_a_reason_caps_below_the_fill_threshold() -> None:
@@ -86,7 +97,7 @@ def test_the_garbage_set_is_seeded_and_complete() -> None:
     assert all(np.array_equal(x.rgb, y.rgb) for x, y in zip(a, b, strict=True))
     assert all(g.rgb.shape == (30, 42, 3) and g.rgb.dtype == np.uint8 for g in a)
     source = garbage.captchas("ais3", 2, seed=4, real=False)[0][1]
-    shuffled = garbage.strips(source, np.random.default_rng(0))
+    shuffled = transforms.strips(source, np.random.default_rng(0))
     assert not np.array_equal(shuffled, source)
     assert sorted(shuffled.reshape(-1).tolist()) == sorted(source.reshape(-1).tolist())
 
