@@ -58,6 +58,29 @@ class Garbage:
     name: str  # what it was made from and how, for reports
     transform: str
     rgb: np.ndarray  # (H, W, 3) uint8 at the kind's size
+    answer: str | None = None  # the answer of the captcha it was made from, if any
+
+
+# Turned or mirrored, these digits show a digit of the same look (in the AIS font as in the
+# replica's): 0 and 8 every way, 3 top-bottom, 6 and 9 into each other turned. A captcha of
+# only such digits, turned or mirrored, shows a valid captcha (of the mapped digits): nothing
+# in its pixels says it is not one, so no gate can refuse it, and it is not counted as
+# garbage (`same_look`); the benchmark reports how many there were beside the rate.
+SAME_LOOK: dict[str, tuple[dict[str, str], bool]] = {
+    # transform: (digit -> the digit it shows, whether the order of the digits reverses)
+    "rot180": ({"0": "0", "8": "8", "6": "9", "9": "6"}, True),
+    "hflip": ({"0": "0", "8": "8"}, True),
+    "vflip": ({"0": "0", "8": "8", "3": "3"}, False),
+}
+
+
+def same_look(g: Garbage) -> bool:
+    """Whether `g` is a captcha turned or mirrored into a valid captcha of the same look (see
+    SAME_LOOK): "the transform shows a valid captcha of the same digits"."""
+    if g.transform not in SAME_LOOK or g.answer is None:
+        return False
+    digits, _ = SAME_LOOK[g.transform]
+    return all(d in digits for d in g.answer)
 
 
 @cache
@@ -88,9 +111,9 @@ FONTS: dict[str, synth.FontSource] = {"font-aileron": _aileron, "font-serif": _s
 
 def captchas(
     kind: str, count: int, seed: int, data_dir: Path | None = None, real: bool = True
-) -> list[tuple[str, np.ndarray]]:
-    """`count` (name, rgb) captchas to transform: real ones (every split, drawn with `seed`)
-    from `data_dir` or ../shared/data when `real` and present, else synthetic ones."""
+) -> list[tuple[str, np.ndarray, str]]:
+    """`count` (name, rgb, answer) captchas to transform: real ones (every split, drawn with
+    `seed`) from `data_dir` or ../shared/data when `real` and present, else synthetic ones."""
     root = (data_dir or shared_data_dir()) if real else None
     if root is not None and (root / kind).is_dir():
         samples = load_folder(root / kind)
@@ -99,11 +122,12 @@ def captchas(
         out = []
         for i in sorted(picked.tolist()):
             with Image.open(samples[i].path) as image:
-                out.append((samples[i].path.name, np.asarray(image.convert("RGB"), np.uint8)))
+                rgb = np.asarray(image.convert("RGB"), np.uint8)
+                out.append((samples[i].path.name, rgb, samples[i].answer))
         return out
     rng = np.random.default_rng(seed)
     made = [synth.generate(kind, rng) for _ in range(count)]
-    return [(f"synthetic {text}", rgb) for rgb, text in made]
+    return [(f"synthetic {text}", rgb, text) for rgb, text in made]
 
 
 def garbage_set(
@@ -121,8 +145,8 @@ def garbage_set(
     for t, how in enumerate(transforms):
         rng = np.random.default_rng([seed, t])
         if how in FROM_CAPTCHA:
-            for name, rgb in sources:
-                out.append(Garbage(f"{how} of {name}", how, transform(rgb, how, rng)))
+            for name, rgb, answer in sources:
+                out.append(Garbage(f"{how} of {name}", how, transform(rgb, how, rng), answer))
         elif how in FONTS:
             if how == "font-serif" and not serif_available():
                 continue
@@ -283,7 +307,9 @@ def measure(
             with Image.open(s.path) as image:
                 rgb = np.asarray(image.convert("RGB"), np.uint8)
             val_rows.append((s.answer, readings(rgb, kind, readers, gate)))
-    items = garbage_set(kind, per_transform, seed, data_dir, real)
+    every = garbage_set(kind, per_transform, seed, data_dir, real)
+    items = [g for g in every if not same_look(g)]  # valid captchas are not garbage
+    result["same_look"] = len(every) - len(items)
     rows = [(g, readings(g.rgb, kind, readers, gate)) for g in items]
     result["source"] = "real" if root is not None and (root / kind).is_dir() else "synthetic"
     for name, rule in RULES.items():
@@ -323,7 +349,8 @@ def render(results: list[dict]) -> list[str]:
         n = res["per_transform"]
         lines.append(
             f"{res['kind']}: {n} images per transform (seed {res['seed']}, made from "
-            f"{res['source']} captchas); cells: how many reached {FILL}"
+            f"{res['source']} captchas; {res.get('same_look', 0)} turned or mirrored ones that show"
+            f" a valid captcha left out, `same_look`); cells: how many reached {FILL}"
         )
         lines.append("")
         real = "real-val" if res["real_split"] == "val" else "real (all)"
@@ -342,12 +369,15 @@ def render(results: list[dict]) -> list[str]:
 
 def solver_rates(solver, kind: str, per_transform: int, seed: int = 15, real: bool = True) -> dict:
     """`python -m bench`'s figure: per method, how many garbage images the Solver answers
-    at >= 0.9 (a refusal counts as not confident), overall and per transform."""
+    at >= 0.9 (a refusal counts as not confident), overall and per transform. Images that
+    show a valid captcha (`same_look`) are not garbage: counted apart, confident or not."""
     from host.confidence import is_confident
     from host.errors import HostError
 
-    items = garbage_set(kind, per_transform, seed, real=real)
+    every = garbage_set(kind, per_transform, seed, real=real)
+    items = [g for g in every if not same_look(g)]
     out: dict = {"n": len(items), "per_transform": per_transform, "seed": seed}
+    out["same_look"] = len(every) - len(items)
     for method in RATE_METHODS:
         per: dict[str, int] = {}
         for g in items:
@@ -363,19 +393,27 @@ def solver_rates(solver, kind: str, per_transform: int, seed: int = 15, real: bo
 def render_rates(rates: dict) -> list[str]:
     """The `python -m bench` report's lines for `solver_rates` of each kind."""
     lines = ["## Confident on garbage (bench/garbage.py)", ""]
-    lines.append("| kind | images | " + " | ".join(RATE_METHODS) + " | auto, by transform |")
-    lines.append("|---|---|" + "---|" * len(RATE_METHODS) + "---|")
+    head = ["kind", "images", *RATE_METHODS, "by transform (seg / ctc / auto)", "same look"]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "---|" * len(head))
     for kind, r in rates.items():
         cells = [
             f"{100 * r[m]['confident'] / r['n']:.2f}% ({r[m]['confident']})" for m in RATE_METHODS
         ]
-        by = ", ".join(f"{t} {c}" for t, c in r["auto"]["by_transform"].items() if c)
-        lines.append(f"| {kind} | {r['n']} | " + " | ".join(cells) + f" | {by or 'none'} |")
+        by = ", ".join(
+            f"{t} {' / '.join(str(r[m]['by_transform'][t]) for m in RATE_METHODS)}"
+            for t in r["auto"]["by_transform"]
+            if any(r[m]["by_transform"][t] for m in RATE_METHODS)
+        )
+        row = [kind, str(r["n"]), *cells, by or "none", str(r.get("same_look", 0))]
+        lines.append("| " + " | ".join(row) + " |")
     lines += [
         "",
         "Cells: share (count) of transformed images (turned, mirrored, shuffled strips, cropped, "
         "other fonts, noise, blank, gradients; `python -m bench.garbage` for the per-rule table) "
-        f"answered with confidence >= {FILL}, the extension's fill threshold.",
+        f'answered with confidence >= {FILL}, the extension\'s fill threshold. "same look": '
+        "turned or mirrored captchas that show a valid captcha (bench/garbage.py same_look), "
+        "not counted in the images.",
         "",
     ]
     return lines
