@@ -13,7 +13,9 @@ a changed AIS page, a wrong element or a broken image could hand the extension:
 - `noise` (random pixels, or dark specks on white), `blank` (one colour), `gradient`
   (smooth colours and soft blobs, like a photo).
 
-The generator needs numpy and Pillow only (the host never imports bench/). The same
+The transforms themselves live in training/transforms.py (training/train_gate.py makes
+the gate's negatives with them, from other images and seeds). The generator needs numpy and
+Pillow only (the host never imports bench/). The same
 arguments give the same pixels. `confident_on_garbage` is the benchmark figure over it.
 """
 
@@ -23,6 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageFont
@@ -33,15 +36,13 @@ from host.kinds import KINDS
 from host.protocol import METHODS
 from training import synth
 from training.data import load_folder, shared_data_dir
+from training.transforms import FROM_CAPTCHA, MADE, transform
 
-STRIPS = 12
+if TYPE_CHECKING:
+    from host.gate import GateReader
+
 TRANSFORMS = (
-    "rot180",
-    "hflip",
-    "vflip",
-    "strips",
-    "crop-resize",
-    "crop-pad",
+    *FROM_CAPTCHA,  # rot180, hflip, vflip, strips, crop-resize, crop-pad
     "font-aileron",
     "font-serif",
     "noise",
@@ -49,7 +50,6 @@ TRANSFORMS = (
     "gradient",
 )
 RATE_METHODS = METHODS[::-1]  # the benchmark's columns: seg, ctc, auto
-FROM_CAPTCHA = TRANSFORMS[:6]  # the transforms of an existing captcha
 SERIF = "DejaVuSerif.ttf"
 
 
@@ -58,86 +58,29 @@ class Garbage:
     name: str  # what it was made from and how, for reports
     transform: str
     rgb: np.ndarray  # (H, W, 3) uint8 at the kind's size
+    answer: str | None = None  # the answer of the captcha it was made from, if any
 
 
-# ---- the transforms of one captcha ---------------------------------------------------------
+# Turned or mirrored, these digits show a digit of the same look (in the AIS font as in the
+# replica's): 0 and 8 every way, 3 top-bottom, 6 and 9 into each other turned. A captcha of
+# only such digits, turned or mirrored, shows a valid captcha (of the mapped digits): nothing
+# in its pixels says it is not one, so no gate can refuse it, and it is not counted as
+# garbage (`same_look`); the benchmark reports how many there were beside the rate.
+SAME_LOOK: dict[str, tuple[dict[str, str], bool]] = {
+    # transform: (digit -> the digit it shows, whether the order of the digits reverses)
+    "rot180": ({"0": "0", "8": "8", "6": "9", "9": "6"}, True),
+    "hflip": ({"0": "0", "8": "8"}, True),
+    "vflip": ({"0": "0", "8": "8", "3": "3"}, False),
+}
 
 
-def strips(rgb: np.ndarray, rng: np.random.Generator, n: int = STRIPS) -> np.ndarray:
-    """`rgb` cut into `n` vertical strips put back in a shuffled (never the same) order."""
-    parts = np.array_split(np.arange(rgb.shape[1]), n)
-    order = rng.permutation(n)
-    while np.array_equal(order, np.arange(n)):
-        order = rng.permutation(n)
-    return np.ascontiguousarray(rgb[:, np.concatenate([parts[i] for i in order])])
-
-
-def crop(rgb: np.ndarray, rng: np.random.Generator, pad: bool) -> np.ndarray:
-    """The left 45-75% of `rgb` (the last digit cut at least in half), stretched back to
-    its size or padded with white."""
-    h, w = rgb.shape[:2]
-    keep = round(w * rng.uniform(0.45, 0.75))
-    left = Image.fromarray(np.ascontiguousarray(rgb[:, :keep]), "RGB")
-    if pad:
-        canvas = Image.new("RGB", (w, h), (255, 255, 255))
-        canvas.paste(left, (0, 0))
-        return np.asarray(canvas, dtype=np.uint8).copy()
-    return np.asarray(left.resize((w, h), Image.BILINEAR), dtype=np.uint8).copy()
-
-
-def transform(rgb: np.ndarray, how: str, rng: np.random.Generator) -> np.ndarray:
-    """One of FROM_CAPTCHA applied to a captcha."""
-    if how == "rot180":
-        return np.ascontiguousarray(rgb[::-1, ::-1])
-    if how == "hflip":
-        return np.ascontiguousarray(rgb[:, ::-1])
-    if how == "vflip":
-        return np.ascontiguousarray(rgb[::-1])
-    if how == "strips":
-        return strips(rgb, rng)
-    if how in ("crop-resize", "crop-pad"):
-        return crop(rgb, rng, pad=how == "crop-pad")
-    raise ValueError(f"not a transform of a captcha: {how!r}")
-
-
-# ---- images made from nothing --------------------------------------------------------------
-
-
-def noise(w: int, h: int, rng: np.random.Generator) -> np.ndarray:
-    """Random pixels, or (every other draw) dark specks and short dashes on white."""
-    if rng.random() < 0.5:
-        return rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
-    out = np.full((h, w, 3), 255, np.uint8)
-    for _ in range(int(rng.integers(20, 120))):
-        y, x = int(rng.integers(0, h)), int(rng.integers(0, w))
-        length = int(rng.integers(1, 5))
-        out[y, x : x + length] = rng.integers(0, 170, size=3)
-    return out
-
-
-def blank(w: int, h: int, rng: np.random.Generator) -> np.ndarray:
-    """White, black or a random colour."""
-    choice = int(rng.integers(0, 3))
-    colour = (
-        (255, 255, 255) if choice == 0 else (0, 0, 0) if choice == 1 else rng.integers(0, 256, 3)
-    )
-    return np.tile(np.asarray(colour, np.uint8), (h, w, 1))
-
-
-def gradient(w: int, h: int, rng: np.random.Generator) -> np.ndarray:
-    """A smooth two-colour gradient with a few soft blobs and a little grain."""
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float64)
-    angle = rng.uniform(0, 2 * np.pi)
-    t = (np.cos(angle) * xx / w + np.sin(angle) * yy / h + 1) / 2
-    a, b = rng.uniform(0, 255, 3), rng.uniform(0, 255, 3)
-    img = a + (b - a) * t[..., None]
-    for _ in range(int(rng.integers(1, 5))):
-        cy, cx = rng.uniform(0, h), rng.uniform(0, w)
-        r = rng.uniform(3, max(w, h) / 2)
-        weight = np.exp(-((yy - cy) ** 2 + (xx - cx) ** 2) / (2 * r * r))[..., None]
-        img = img * (1 - weight) + rng.uniform(0, 255, 3) * weight
-    img += rng.normal(0, 4, img.shape)
-    return np.clip(img, 0, 255).astype(np.uint8)
+def same_look(g: Garbage) -> bool:
+    """Whether `g` is a captcha turned or mirrored into a valid captcha of the same look (see
+    SAME_LOOK): "the transform shows a valid captcha of the same digits"."""
+    if g.transform not in SAME_LOOK or g.answer is None:
+        return False
+    digits, _ = SAME_LOOK[g.transform]
+    return all(d in digits for d in g.answer)
 
 
 @cache
@@ -161,11 +104,6 @@ def _serif(index: int, size: int) -> ImageFont.FreeTypeFont:
 
 
 FONTS: dict[str, synth.FontSource] = {"font-aileron": _aileron, "font-serif": _serif}
-MADE: dict[str, Callable[[int, int, np.random.Generator], np.ndarray]] = {
-    "noise": noise,
-    "blank": blank,
-    "gradient": gradient,
-}
 
 
 # ---- the set ---------------------------------------------------------------------------------
@@ -173,9 +111,9 @@ MADE: dict[str, Callable[[int, int, np.random.Generator], np.ndarray]] = {
 
 def captchas(
     kind: str, count: int, seed: int, data_dir: Path | None = None, real: bool = True
-) -> list[tuple[str, np.ndarray]]:
-    """`count` (name, rgb) captchas to transform: real ones (every split, drawn with `seed`)
-    from `data_dir` or ../shared/data when `real` and present, else synthetic ones."""
+) -> list[tuple[str, np.ndarray, str]]:
+    """`count` (name, rgb, answer) captchas to transform: real ones (every split, drawn with
+    `seed`) from `data_dir` or ../shared/data when `real` and present, else synthetic ones."""
     root = (data_dir or shared_data_dir()) if real else None
     if root is not None and (root / kind).is_dir():
         samples = load_folder(root / kind)
@@ -184,11 +122,12 @@ def captchas(
         out = []
         for i in sorted(picked.tolist()):
             with Image.open(samples[i].path) as image:
-                out.append((samples[i].path.name, np.asarray(image.convert("RGB"), np.uint8)))
+                rgb = np.asarray(image.convert("RGB"), np.uint8)
+                out.append((samples[i].path.name, rgb, samples[i].answer))
         return out
     rng = np.random.default_rng(seed)
     made = [synth.generate(kind, rng) for _ in range(count)]
-    return [(f"synthetic {text}", rgb) for rgb, text in made]
+    return [(f"synthetic {text}", rgb, text) for rgb, text in made]
 
 
 def garbage_set(
@@ -206,8 +145,8 @@ def garbage_set(
     for t, how in enumerate(transforms):
         rng = np.random.default_rng([seed, t])
         if how in FROM_CAPTCHA:
-            for name, rgb in sources:
-                out.append(Garbage(f"{how} of {name}", how, transform(rgb, how, rng)))
+            for name, rgb, answer in sources:
+                out.append(Garbage(f"{how} of {name}", how, transform(rgb, how, rng), answer))
         elif how in FONTS:
             if how == "font-serif" and not serif_available():
                 continue
@@ -226,61 +165,89 @@ def garbage_set(
 
 
 # Candidate rules, measured per image on the uncapped readings: which would give a confidence
-# >= FILL. `r` holds ctc/seg (text, confidence) or None, `pieces_ok` (the segmenter's check),
-# `turned` (ctc's confidence in the image turned 180 degrees, or None) and `auto` (the
-# uncapped `combine` confidence). "shipped" is host/plausibility.py's rule.
+# >= FILL. `r` holds ctc/seg (text, confidence) or None, `gate` (the kind's gate passes it,
+# host/gate.py), `pieces_ok` (the segmenter's check), `orient` (ctc's (text, confidence) of the
+# image turned and mirrored, plausibility.ORIENTATIONS) and `auto` (the uncapped `combine`
+# confidence). "shipped" is the Solver's rule (host/plausibility.py).
 def _alone(method: str, r: dict) -> bool:
     return r[method] is not None and r[method][1] >= FILL
 
 
-def _turned_better(r: dict, confidence: float) -> bool:
-    from host.plausibility import upside_down
+def _turned_better(r: dict, text: str | None, confidence: float) -> bool:
+    """The Solver's orientation rule: a turn or mirror reads more confidently as a text that
+    is not the answer's innocent one."""
+    from host.plausibility import ORIENTATIONS, upside_down
 
-    return upside_down(confidence, r["turned"])
+    for (_, _, innocent), read in zip(ORIENTATIONS, r["orient"], strict=True):
+        if read is None or (
+            innocent is not None and text is not None and read[0] == innocent(text)
+        ):
+            continue
+        if upside_down(confidence, read[1]):
+            return True
+    return False
+
+
+def _auto_ok(r: dict) -> bool:
+    return r["agree"] and r["both"]
+
+
+def _seg_conf(r: dict) -> float:
+    """What seg's answer is checked against for orientation: the higher of seg's and ctc's."""
+    return max(r["seg"][1], r["ctc"][1] if r["ctc"] else 0.0)
 
 
 RULES: dict[str, Callable[[dict], bool]] = {
     "auto, before (combine only)": lambda r: r["auto"] >= FILL,
     "auto + ctc and seg agree": lambda r: r["auto"] >= FILL and r["agree"],
-    f"auto + agree + both >= {FILL}": lambda r: r["agree"] and r["both"],
-    "auto + pieces check": lambda r: r["auto"] >= FILL and r["pieces_ok"],
-    "auto + agree + both + pieces": lambda r: r["agree"] and r["both"] and r["pieces_ok"],
-    "auto shipped: agree + both + pieces + turned": lambda r: (
-        r["agree"] and r["both"] and r["pieces_ok"] and not _turned_better(r, r["auto"])
+    f"auto + agree + both >= {FILL}": _auto_ok,
+    "auto + agree + both + pieces": lambda r: _auto_ok(r) and r["pieces_ok"],
+    "auto + agree + both + pieces + turned (before the gate)": lambda r: (
+        _auto_ok(r) and r["pieces_ok"] and not _turned_better(r, r["text"], r["auto"])
     ),
-    # candidates measured and not shipped (thresholds: just above the real captchas' extremes)
-    "auto + every digit >= 0.99 in both": lambda r: r["auto"] >= FILL and r["digits_min"] >= 0.99,
-    "auto + components <= 2 x digits": lambda r: r["auto"] >= FILL and r["components_ok"],
-    "auto + colours <= digits + 1": lambda r: r["auto"] >= FILL and r["colours_ok"],
-    "auto + ctc frame entropy <= 0.75": lambda r: r["auto"] >= FILL and r["entropy"] <= 0.75,
+    "auto + agree + both + gate": lambda r: _auto_ok(r) and r["gate"],
+    "auto + agree + both + gate + pieces": lambda r: _auto_ok(r) and r["gate"] and r["pieces_ok"],
+    "auto + agree + both + gate + pieces + turned": lambda r: (
+        _auto_ok(r) and r["gate"] and r["pieces_ok"] and not _turned_better(r, r["text"], r["auto"])
+    ),
     "ctc, before": lambda r: _alone("ctc", r),
-    "ctc + pieces": lambda r: _alone("ctc", r) and r["pieces_ok"],
-    "ctc shipped: + pieces + turned": lambda r: (
-        _alone("ctc", r) and r["pieces_ok"] and not _turned_better(r, r["ctc"][1])
+    "ctc + pieces + turned (before the gate)": lambda r: (
+        _alone("ctc", r) and r["pieces_ok"] and not _turned_better(r, r["ctc"][0], r["ctc"][1])
+    ),
+    "ctc + gate": lambda r: _alone("ctc", r) and r["gate"],
+    "ctc + gate + pieces": lambda r: _alone("ctc", r) and r["gate"] and r["pieces_ok"],
+    "ctc + gate + pieces + turned": lambda r: (
+        _alone("ctc", r)
+        and r["gate"]
+        and r["pieces_ok"]
+        and not _turned_better(r, r["ctc"][0], r["ctc"][1])
     ),
     "seg, before": lambda r: _alone("seg", r),
-    "seg + pieces": lambda r: _alone("seg", r) and r["pieces_ok"],
-    "seg shipped: + pieces + turned": lambda r: (
+    "seg + pieces + turned (before the gate)": lambda r: (
+        _alone("seg", r) and r["pieces_ok"] and not _turned_better(r, r["seg"][0], _seg_conf(r))
+    ),
+    "seg + gate": lambda r: _alone("seg", r) and r["gate"],
+    "seg + gate + pieces": lambda r: _alone("seg", r) and r["gate"] and r["pieces_ok"],
+    "seg + gate + pieces + turned": lambda r: (
         _alone("seg", r)
+        and r["gate"]
         and r["pieces_ok"]
-        and not _turned_better(r, max(r["seg"][1], r["ctc"][1] if r["ctc"] else 0.0))
+        and not _turned_better(r, r["seg"][0], _seg_conf(r))
     ),
 }
 
 
-def readings(rgb: np.ndarray, kind: str, readers: dict) -> dict:
-    """The uncapped signals of one image (see RULES) from the host's ctc and seg readers."""
-    from host.plausibility import looks_like_captcha
-    from host.reader import softmax
-    from host.segment import pieces
+def readings(rgb: np.ndarray, kind: str, readers: dict, gate: GateReader | None = None) -> dict:
+    """The uncapped signals of one image (see RULES) from the host's ctc and seg readers and
+    the kind's gate (host/gate.py GateReader; None: no gate, it passes nothing)."""
+    from host.plausibility import ORIENTATIONS, looks_like_captcha
     from host.solver import combine
 
     k = KINDS[kind]
     out: dict = {}
     reads = {}
-    probs_of = {}
     for method, reader in readers.items():
-        probs = probs_of[method] = reader.read(rgb)
+        probs = reader.read(rgb)
         if probs is None:
             out[method], reads[method] = None, None
             continue
@@ -295,15 +262,12 @@ def readings(rgb: np.ndarray, kind: str, readers: dict) -> dict:
     out["agree"] = out["agree"] and out["ctc"][0] == out["seg"][0]
     out["both"] = out["agree"] and min(out["ctc"][1], out["seg"][1]) >= FILL
     out["pieces_ok"] = looks_like_captcha(rgb, k)
-    ids, label, _ = pieces(rgb)
-    out["components_ok"] = len(np.unique(ids[ids >= 0])) <= 2 * k.digits
-    out["colours_ok"] = int(label.max()) + 1 <= k.digits + 1
-    mins = [p.max(axis=1).min() for p in probs_of.values() if p is not None]
-    out["digits_min"] = float(min(mins)) if len(mins) == 2 else 0.0
-    frames = softmax(readers["ctc"].logits(rgb), readers["ctc"].temperature)
-    out["entropy"] = float(-(frames * np.log(np.maximum(frames, 1e-12))).sum(axis=1).max())
-    turned = readers["ctc"].read(np.ascontiguousarray(rgb[::-1, ::-1]))
-    out["turned"] = None if turned is None else float(np.prod(turned.max(axis=1)))
+    out["gate"] = gate is not None and gate.passes(rgb)
+    out["orient"] = []
+    for _, index, _ in ORIENTATIONS:
+        turned = readers["ctc"].read(np.ascontiguousarray(rgb[index]))
+        read = None if turned is None else reading_of(turned)
+        out["orient"].append(None if read is None else (read.text, read.confidence))
     return out
 
 
@@ -321,12 +285,17 @@ def measure(
     and per transform how many images reach FILL; the confident-wrong count for the fonts."""
     from host import paths
     from host.ctc import CtcReader
+    from host.gate import GateReader
     from host.seg import SegReader
     from training.data import split, without_label_errors
 
     k = KINDS[kind]
     models = models_dir or paths.models_dir()
     readers = {"ctc": CtcReader.from_folder(models, k), "seg": SegReader.from_folder(models, k)}
+    try:
+        gate: GateReader | None = GateReader.from_folder(models, k)
+    except Exception:  # no gate catalogued: the gate rows pass nothing
+        gate = None
     result: dict = {"kind": kind, "per_transform": per_transform, "seed": seed, "rules": {}}
     result["real_split"] = real_split
     root = (data_dir or shared_data_dir()) if real else None
@@ -337,9 +306,11 @@ def measure(
         for s in chosen:
             with Image.open(s.path) as image:
                 rgb = np.asarray(image.convert("RGB"), np.uint8)
-            val_rows.append((s.answer, readings(rgb, kind, readers)))
-    items = garbage_set(kind, per_transform, seed, data_dir, real)
-    rows = [(g, readings(g.rgb, kind, readers)) for g in items]
+            val_rows.append((s.answer, readings(rgb, kind, readers, gate)))
+    every = garbage_set(kind, per_transform, seed, data_dir, real)
+    items = [g for g in every if not same_look(g)]  # valid captchas are not garbage
+    result["same_look"] = len(every) - len(items)
+    rows = [(g, readings(g.rgb, kind, readers, gate)) for g in items]
     result["source"] = "real" if root is not None and (root / kind).is_dir() else "synthetic"
     for name, rule in RULES.items():
         entry: dict = {}
@@ -378,7 +349,8 @@ def render(results: list[dict]) -> list[str]:
         n = res["per_transform"]
         lines.append(
             f"{res['kind']}: {n} images per transform (seed {res['seed']}, made from "
-            f"{res['source']} captchas); cells: how many reached {FILL}"
+            f"{res['source']} captchas; {res.get('same_look', 0)} turned or mirrored ones that show"
+            f" a valid captcha left out, `same_look`); cells: how many reached {FILL}"
         )
         lines.append("")
         real = "real-val" if res["real_split"] == "val" else "real (all)"
@@ -397,12 +369,15 @@ def render(results: list[dict]) -> list[str]:
 
 def solver_rates(solver, kind: str, per_transform: int, seed: int = 15, real: bool = True) -> dict:
     """`python -m bench`'s figure: per method, how many garbage images the Solver answers
-    at >= 0.9 (a refusal counts as not confident), overall and per transform."""
+    at >= 0.9 (a refusal counts as not confident), overall and per transform. Images that
+    show a valid captcha (`same_look`) are not garbage: counted apart, confident or not."""
     from host.confidence import is_confident
     from host.errors import HostError
 
-    items = garbage_set(kind, per_transform, seed, real=real)
+    every = garbage_set(kind, per_transform, seed, real=real)
+    items = [g for g in every if not same_look(g)]
     out: dict = {"n": len(items), "per_transform": per_transform, "seed": seed}
+    out["same_look"] = len(every) - len(items)
     for method in RATE_METHODS:
         per: dict[str, int] = {}
         for g in items:
@@ -418,19 +393,27 @@ def solver_rates(solver, kind: str, per_transform: int, seed: int = 15, real: bo
 def render_rates(rates: dict) -> list[str]:
     """The `python -m bench` report's lines for `solver_rates` of each kind."""
     lines = ["## Confident on garbage (bench/garbage.py)", ""]
-    lines.append("| kind | images | " + " | ".join(RATE_METHODS) + " | auto, by transform |")
-    lines.append("|---|---|" + "---|" * len(RATE_METHODS) + "---|")
+    head = ["kind", "images", *RATE_METHODS, "by transform (seg / ctc / auto)", "same look"]
+    lines.append("| " + " | ".join(head) + " |")
+    lines.append("|" + "---|" * len(head))
     for kind, r in rates.items():
         cells = [
             f"{100 * r[m]['confident'] / r['n']:.2f}% ({r[m]['confident']})" for m in RATE_METHODS
         ]
-        by = ", ".join(f"{t} {c}" for t, c in r["auto"]["by_transform"].items() if c)
-        lines.append(f"| {kind} | {r['n']} | " + " | ".join(cells) + f" | {by or 'none'} |")
+        by = ", ".join(
+            f"{t} {' / '.join(str(r[m]['by_transform'][t]) for m in RATE_METHODS)}"
+            for t in r["auto"]["by_transform"]
+            if any(r[m]["by_transform"][t] for m in RATE_METHODS)
+        )
+        row = [kind, str(r["n"]), *cells, by or "none", str(r.get("same_look", 0))]
+        lines.append("| " + " | ".join(row) + " |")
     lines += [
         "",
         "Cells: share (count) of transformed images (turned, mirrored, shuffled strips, cropped, "
         "other fonts, noise, blank, gradients; `python -m bench.garbage` for the per-rule table) "
-        f"answered with confidence >= {FILL}, the extension's fill threshold.",
+        f'answered with confidence >= {FILL}, the extension\'s fill threshold. "same look": '
+        "turned or mirrored captchas that show a valid captcha (bench/garbage.py same_look), "
+        "not counted in the images.",
         "",
     ]
     return lines

@@ -1,15 +1,22 @@
-"""The models catalogue, `models.json`: which .tflite file reads which kind by which method.
+"""The models catalogue, `models.json`: which .tflite file does which job for which kind.
 
 This module is the one owner of the format. The host reads it once (`read_catalogue`) into
 typed entries; training writes it with `write_catalogue`. The format, version 1:
 
     {"version": 1, "models": {"<method>_<kind>": {
-        "method": "ctc" | "seg", "kind": "ais6" | "ais3", "file": "<name>.tflite",
+        "method": "ctc" | "seg" | "gate", "kind": "ais6" | "ais3", "file": "<name>.tflite",
         "input": [...], "output": [...],          tensor shapes the file was exported with
         "weights": "float16",                     how the weights are stored
         "calibration": {"temperature": T},        softmax temperature (confidence calibration)
+                                                  (gate: {"threshold": P}, see below)
         "validation": {...}                       optional: the figures on the real split
     }}}
+
+`method` names the model's family. "ctc" and "seg" are reading methods of the protocol
+(host/protocol.py METHODS, with "auto" that runs both); GATE ("gate") is not one: it is the
+solver's check that an image is an upright captcha of its kind (host/gate.py), run on every
+solve whatever the method, so a client can never ask for it. Its calibration holds the
+score (a probability) at or above which an image passes, `threshold`.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ from typing import Any, NamedTuple
 
 CATALOGUE_FILE = "models.json"
 FORMAT_VERSION = 1
+GATE = "gate"  # the family of the "is this a captcha" models: not a protocol method
 
 
 class CatalogueError(ValueError):
@@ -42,6 +50,7 @@ class Entry:
     output: tuple[int, ...]
     temperature: float = 1.0
     weights: str | None = None
+    threshold: float | None = None  # gate only: the score at or above which an image passes
     validation: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
@@ -58,7 +67,11 @@ class Entry:
         }
         if self.weights is not None:
             data["weights"] = self.weights
-        data["calibration"] = {"temperature": self.temperature}
+        data["calibration"] = (
+            {"temperature": self.temperature}
+            if self.threshold is None
+            else {"temperature": self.temperature, "threshold": self.threshold}
+        )
         if self.validation is not None:
             data["validation"] = self.validation
         return data
@@ -71,7 +84,10 @@ class Entry:
         try:
             method, kind, file = data["method"], data["kind"], data["file"]
             shapes = tuple(data["input"]), tuple(data["output"])
-            temperature = float(data.get("calibration", {}).get("temperature", 1.0))
+            calibration = data.get("calibration", {})
+            temperature = float(calibration.get("temperature", 1.0))
+            threshold = calibration.get("threshold")
+            threshold = None if threshold is None else float(threshold)
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise CatalogueError(f"{name}: {type(exc).__name__}: {exc}") from exc
         if not all(isinstance(v, str) and v for v in (method, kind, file)):
@@ -80,6 +96,8 @@ class Entry:
             raise CatalogueError(f"{name}: the entry says method {method!r}, kind {kind!r}")
         if not all(isinstance(n, int) for shape in shapes for n in shape):
             raise CatalogueError(f"{name}: input and output must be lists of integers")
+        if method == GATE and not (threshold is not None and 0.0 < threshold < 1.0):
+            raise CatalogueError(f"{name}: a gate needs a calibration threshold in (0, 1)")
         weights = data.get("weights")
         validation = data.get("validation")
         return cls(
@@ -89,6 +107,7 @@ class Entry:
             *shapes,
             temperature=temperature,
             weights=weights if isinstance(weights, str) else None,
+            threshold=threshold,
             validation=validation if isinstance(validation, dict) else None,
         )
 

@@ -1,4 +1,4 @@
-"""What the ctc and seg readers share: one calibrated .tflite model bound to one captcha kind.
+"""What the ctc and seg readers (and the gate) share: one .tflite model bound to one captcha kind.
 
 A reader is made for one catalogue entry (host/catalogue.py) or, in training, for one file;
 it knows its kind, so `read(rgb)` needs nothing else. A subclass says which method it is,
@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from host.catalogue import Entry, read_catalogue
+from host.catalogue import GATE, Entry, read_catalogue
 from host.kinds import KINDS, Kind
 from host.runtime import make_interpreter
 
@@ -26,7 +26,7 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
 
 
 class ModelReader:
-    method: ClassVar[str] = ""  # "ctc" or "seg": the catalogue entries it reads
+    method: ClassVar[str] = ""  # "ctc", "seg" or "gate": the catalogue entries it reads
 
     def __init__(self, path: Path, kind: Kind, temperature: float = 1.0) -> None:
         """Load the .tflite file at `path` for `kind`; raise if it cannot read that kind."""
@@ -65,10 +65,15 @@ class ModelReader:
         produce exactly kind.digits digits."""
         raise NotImplementedError
 
+    def warm_up(self) -> None:
+        """One run on a white image: a model that loads but cannot run fails here, at load
+        time, not in the user's first request."""
+        self.read(np.full((self.kind.height, self.kind.width, 3), 255, np.uint8))
+
 
 def reader_class(method: str) -> type[ModelReader]:
-    """The reader of `method`, imported only when asked: one broken module disables only its
-    own method."""
+    """The reader of `method` (or the gate), imported only when asked: one broken module
+    disables only its own models."""
     if method == "ctc":
         from host.ctc import CtcReader
 
@@ -77,4 +82,8 @@ def reader_class(method: str) -> type[ModelReader]:
         from host.seg import SegReader
 
         return SegReader
+    if method == GATE:
+        from host.gate import GateReader
+
+        return GateReader
     raise ValueError(f"no reader for method {method!r}")

@@ -10,7 +10,9 @@ makes it likelier to be right, so this errs low); if they disagree the more conf
 is answered with its confidence discounted by the other's, cA(1-cB) / (1 - cA*cB), the
 probability that A is right given that at most one of two independent readers is.
 Then host/plausibility.py's checks cap the confidence below the fill threshold when the
-image does not look like a captcha, or (`auto`) when ctc and seg are not both sure of one text.
+kind's gate (host/gate.py, loaded with the kind's readers) says the image is not an upright
+captcha of the kind, or cannot say (no gate model), or (`auto`) when ctc and seg are not
+both sure of one text.
 """
 
 from __future__ import annotations
@@ -20,13 +22,13 @@ import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 from PIL import Image
 
 from host import log, paths, plausibility
-from host.catalogue import CATALOGUE_FILE, Catalogue, entry_name, read_catalogue
+from host.catalogue import CATALOGUE_FILE, GATE, Catalogue, entry_name, read_catalogue
 from host.confidence import Reading, is_confident, reading_of
 from host.errors import Code, HostError
 from host.kinds import KINDS, Kind, kind_for_size
@@ -34,7 +36,11 @@ from host.protocol import AUTO, METHODS, check_kind, check_method
 from host.reader import ModelReader, reader_class
 from host.runtime import runtime_name
 
+if TYPE_CHECKING:  # imported when loaded (host/reader.py reader_class), like the readers
+    from host.gate import GateReader
+
 MODEL_METHODS = tuple(m for m in METHODS if m != AUTO)  # one model each: ctc, seg
+FAMILIES = (*MODEL_METHODS, GATE)  # every model a kind loads: its readers and its gate
 
 
 @dataclass
@@ -79,7 +85,7 @@ class Solver:
                 f"{CATALOGUE_FILE} unreadable in {self.models_dir}: {type(exc).__name__}: {exc}"
             )
         log.get().debug("catalogue read in %.1f ms", (time.perf_counter() - started) * 1000)
-        for method in MODEL_METHODS:
+        for method in FAMILIES:
             for kind in KINDS.values():
                 name = entry_name(method, kind.name)
                 entry = self._catalogue.entries.get(name) if self._catalogue else None
@@ -107,7 +113,7 @@ class Solver:
 
     def _load_kind(self, kind: Kind) -> None:
         assert self._catalogue is not None
-        for method in MODEL_METHODS:
+        for method in FAMILIES:
             name = entry_name(method, kind.name)
             started = time.perf_counter()
             try:
@@ -115,9 +121,7 @@ class Solver:
                     self.models_dir, self._catalogue.entry(method, kind.name)
                 )
                 loaded = time.perf_counter()
-                # One read now: a model that loads but cannot run is caught here, not in the
-                # user's first request.
-                reader.read(np.full((kind.height, kind.width, 3), 255, np.uint8))
+                reader.warm_up()
             except Exception as exc:
                 self._models[name]["error"] = f"{type(exc).__name__}: {exc}"[:300]
             else:
@@ -159,10 +163,15 @@ class Solver:
                     raise HostError(Code.NO_ANSWER, f"{method} read no {the_kind.digits} digits")
                 text, digits, conf = read.text, read.digits, read.confidence
                 used, agree, reason = method, None, None
-            if not plausibility.look_like_captcha(prepared, the_kind):
+            passes = self._gate_passes(prepared, the_kind)
+            if passes is not None and not plausibility.passes_gate(passes):
+                reason = plausibility.NOT_A_CAPTCHA
+            elif not plausibility.look_like_captcha(prepared, the_kind):
                 reason = plausibility.NOT_A_CAPTCHA
             elif reason is None and is_confident(conf):  # only what would be filled
                 reason = self._turned_reads_better(prepared, the_kind, method, text, conf)
+            if reason is None and passes is None:  # nothing says it is a captcha: never fill
+                reason = plausibility.NO_GATE
         plausible = reason not in plausibility.IMPLAUSIBLE
         conf = plausibility.capped(conf, reason)
         if len(text) != the_kind.digits:  # by construction never, but never answer wrongly sized
@@ -187,6 +196,17 @@ class Solver:
             error = self._models[entry_name(method, kind.name)].get("error", "not loaded")
             raise HostError(Code.MODEL_ERROR, f"{method} model for {kind.name}: {error}")
         return reader
+
+    def _gate_passes(self, images: list[np.ndarray], kind: Kind) -> list[bool] | None:
+        """Per rendering, whether the kind's gate passes it; None without a gate that runs."""
+        gate = cast("GateReader | None", self._readers.get((GATE, kind.name)))
+        if gate is None:
+            return None
+        try:
+            return [gate.passes(rgb) for rgb in images]
+        except Exception as exc:  # a gate that fails makes nothing fillable, it breaks nothing
+            log.get().warning("gate %s failed: %s: %s", kind.name, type(exc).__name__, exc)
+            return None
 
     def _turned_reads_better(
         self, images: list[np.ndarray], kind: Kind, method: str, text: str, conf: float

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from host.catalogue import (
+    GATE,
     CatalogueError,
     Entry,
     entry_name,
@@ -41,7 +42,9 @@ def test_the_shipped_catalogue_round_trips_exactly(tmp_path: Path) -> None:
     need((MODELS / "models.json").exists(), "models/ is not built yet")
     catalogue = read_catalogue(MODELS)
     assert not catalogue.problems
-    assert set(catalogue.entries) == {"ctc_ais6", "ctc_ais3", "seg_ais6", "seg_ais3"}
+    assert set(catalogue.entries) == {
+        f"{family}_{kind}" for family in ("ctc", "seg", "gate") for kind in ("ais6", "ais3")
+    }
     written = write_catalogue(tmp_path, catalogue.entries.values())
     assert json.loads(written.read_text()) == json.loads((MODELS / "models.json").read_text())
 
@@ -52,6 +55,19 @@ def test_an_entry_is_typed() -> None:
     assert got.input == (1, 30, 42, 3) and got.output == (1, 21, 11)
     assert got.temperature == 0.8 and got.weights == "float16" and got.validation is None
     assert Entry.from_json("ctc_ais3", got.to_json()) == got
+
+
+def test_a_gate_entry_carries_its_threshold() -> None:
+    data = entry(method="gate", file="gate_ais3.tflite", output=[1, 1])
+    data["calibration"] = {"temperature": 1.0, "threshold": 0.5}
+    got = Entry.from_json("gate_ais3", data)
+    assert got.threshold == 0.5 and got.name == entry_name(GATE, "ais3")
+    assert Entry.from_json("gate_ais3", got.to_json()) == got
+    assert Entry.from_json("ctc_ais3", entry()).threshold is None
+    for threshold in (None, 0.0, 1.5):
+        data["calibration"] = {"threshold": threshold}
+        with pytest.raises(CatalogueError, match="threshold"):
+            Entry.from_json("gate_ais3", data)
 
 
 @pytest.mark.parametrize(

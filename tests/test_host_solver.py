@@ -112,7 +112,9 @@ def test_no_models_is_a_model_error_kept_for_status(tmp_path: Path) -> None:
     broken = Solver(tmp_path)
     status = broken.status()
     assert status["runtime"].split()[0] in {"ai-edge-litert", "tflite-runtime"}
-    assert set(status["models"]) == {"ctc_ais6", "ctc_ais3", "seg_ais6", "seg_ais3"}
+    assert set(status["models"]) == {
+        f"{family}_{kind}" for family in ("ctc", "seg", "gate") for kind in ("ais6", "ais3")
+    }
     assert not any(m["loaded"] for m in status["models"].values())
     assert all("models.json" in m["error"] for m in status["models"].values())
     for method in ("ctc", "seg", "auto"):
@@ -158,8 +160,10 @@ def test_a_kind_loads_on_its_first_solve_and_status_says_what_is_not_loaded_yet(
     assert states(solver) == {
         "ctc_ais6": "loaded",
         "seg_ais6": "loaded",
+        "gate_ais6": "loaded",
         "ctc_ais3": "not loaded yet",
         "seg_ais3": "not loaded yet",
+        "gate_ais3": "not loaded yet",
     }
     assert solver.load() == ["ais3"] and solver.load() == []
     assert set(states(solver).values()) == {"loaded"} and solver.status()["ready"] is True

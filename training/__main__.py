@@ -27,7 +27,7 @@ from pathlib import Path
 
 from host.catalogue import CATALOGUE_FILE, CatalogueError, Entry, read_catalogue, write_catalogue
 from host.kinds import KINDS
-from host.solver import MODEL_METHODS
+from host.solver import FAMILIES
 from training import data as dataset
 from training import guard, merge, report
 
@@ -46,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=OUT, help="output folder")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--only", choices=MODEL_METHODS, help="build one method's models")
+    parser.add_argument(
+        "--only", choices=FAMILIES, help="build one family's models (ctc, seg or the gate)"
+    )
     parser.add_argument("--no-install", action="store_true", help="do not copy into models/")
     args = parser.parse_args(argv)
 
@@ -66,14 +68,16 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's chatter out of progress
     started = time.time()
     results: dict[str, dict] = {}
-    for method in MODEL_METHODS:
+    for method in FAMILIES:
         if args.only and method != args.only:
             continue
         print(f"== {method} ==", flush=True)
         if method == "ctc":
             from training.train_ctc import run
-        else:
+        elif method == "seg":
             from training.train_seg import run
+        else:
+            from training.train_gate import run
         results[method] = run(args.out / "models" / method, real, seed=args.seed, smoke=args.smoke)
 
     merge_catalogue(args.out / "models", results, keep_others=False)

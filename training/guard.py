@@ -4,7 +4,8 @@ After a run, each built model and the shipped model of the same name (models/) r
 real validation split (the merged one of training/merge.py), through the host's readers. A
 built model that reads fewer of them right is a regression: `python -m training` then says
 so, exits non-zero and leaves models/ as it was. A shipped model that is missing or does not
-load cannot be compared: the built one may replace it (the message says so).
+load cannot be compared: the built one may replace it (the message says so). For a gate
+(host/gate.py) "right" means passed: every real validation captcha should be.
 """
 
 from __future__ import annotations
@@ -12,13 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from host.catalogue import GATE
 from host.ctc import CtcReader
-from host.kinds import KINDS
+from host.gate import GateReader
+from host.imageio import decode_png
+from host.kinds import KINDS, Kind
 from host.seg import SegReader
+from training import data as dataset
 from training import merge
 from training.validate import read_split
 
-READERS = {"ctc": CtcReader, "seg": SegReader}
+READERS = {"ctc": CtcReader, "seg": SegReader, GATE: GateReader}
 
 
 @dataclass(frozen=True)
@@ -56,14 +61,21 @@ def compare(
             _, val, _ = merge.real_split(data, kind)
             if not val:
                 continue
-            reader = READERS[method]
-            ours = read_split(reader.from_folder(built / method, kind), kind, val)["correct"]
+            ours = right(method, built / method, kind, val)
             try:
-                theirs = read_split(reader.from_folder(shipped, kind), kind, val)["correct"]
+                theirs = right(method, shipped, kind, val)
             except Exception:  # missing, corrupt, another shape: nothing to compare with
                 theirs = None
             comparisons.append(Comparison(name, len(val), ours, theirs))
     return comparisons
+
+
+def right(method: str, folder: Path, kind: Kind, val: list[dataset.Sample]) -> int:
+    """How many of `val` the model of `method` in `folder` reads right (a gate: passes)."""
+    reader = READERS[method].from_folder(folder, kind)
+    if isinstance(reader, GateReader):
+        return sum(reader.passes(decode_png(s.path.read_bytes())) for s in val)
+    return read_split(reader, kind, val)["correct"]
 
 
 def verdict(comparisons: list[Comparison]) -> tuple[bool, str]:

@@ -1,0 +1,145 @@
+"""host/gate.py: the per-kind "is this an upright captcha of the kind" model, and how the
+Solver uses it: loaded with the kind, reported by status, and without it nothing is fillable."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from host import plausibility
+from host.catalogue import GATE, read_catalogue
+from host.confidence import is_confident
+from host.gate import GateReader
+from host.kinds import KINDS
+from host.solver import Solver
+from tests.conftest import REPO, need
+from training import synth
+
+MODELS = REPO / "models"
+
+
+def copy_models(to: Path, drop: str | None = None, corrupt: str | None = None) -> None:
+    """models/ copied into `to`, without the entry `drop` or with the file of `corrupt` spoilt."""
+    need((MODELS / "models.json").exists(), "models/ is not built yet")
+    meta = json.loads((MODELS / "models.json").read_text())
+    meta["models"].pop(drop, None)
+    for entry in meta["models"].values():
+        shutil.copy(MODELS / entry["file"], to / entry["file"])
+    if corrupt is not None:
+        (to / meta["models"][corrupt]["file"]).write_bytes(b"TFL3 but not a gate" * 10)
+    (to / "models.json").write_text(json.dumps(meta))
+
+
+@pytest.fixture(scope="module")
+def gates() -> dict[str, GateReader]:
+    need((MODELS / "models.json").exists(), "models/ is not built yet")
+    catalogue = read_catalogue(MODELS)
+    return {k: GateReader.for_entry(MODELS, catalogue.entry(GATE, k)) for k in KINDS}
+
+
+@pytest.mark.parametrize("kind", ["ais6", "ais3"])
+def test_the_gate_passes_synthetic_captchas_and_refuses_blanks(
+    gates: dict[str, GateReader], kind: str
+) -> None:
+    images, _ = synth.batch(kind, 40, seed=31)
+    passed = [gates[kind].passes(rgb) for rgb in images]
+    # the threshold passes 99.5% of fresh synthetic captchas when it can (train_gate.py)
+    assert passed.count(False) <= 1, passed.count(False)
+    k = KINDS[kind]
+    assert not gates[kind].passes(np.full((k.height, k.width, 3), 255, np.uint8))
+    assert 0.0 <= gates[kind].score(images[0]) <= 1.0
+
+
+def test_a_gate_of_another_shape_is_refused(tmp_path: Path) -> None:
+    need((MODELS / "models.json").exists(), "models/ is not built yet")
+    with pytest.raises(ValueError, match="gate"):
+        GateReader(MODELS / "ctc_ais3.tflite", KINDS["ais3"])
+    with pytest.raises(ValueError):
+        GateReader(MODELS / "gate_ais6.tflite", KINDS["ais3"])
+
+
+@pytest.mark.parametrize("how", ["missing", "corrupt"])
+def test_without_a_working_gate_nothing_is_fillable(tmp_path: Path, how: str) -> None:
+    if how == "missing":
+        copy_models(tmp_path, drop="gate_ais3")
+    else:
+        copy_models(tmp_path, corrupt="gate_ais3")
+    solver = Solver(tmp_path)
+    status = solver.status()
+    gate = status["models"]["gate_ais3"]
+    assert gate["loaded"] is False and gate["state"] == "failed" and gate["error"]
+    assert status["models"]["gate_ais6"]["loaded"] is True and status["ready"] is False
+    images, texts = synth.batch("ais3", 5, seed=32)
+    for method in ("auto", "ctc", "seg"):
+        for rgb in images:
+            answer = solver.solve([rgb], None, method)
+            assert not is_confident(answer.confidence)
+            assert answer.reason in (plausibility.NO_GATE, *plausibility.REASONS)
+    # the readers still read: only the fill is withheld, with the gate's reason when nothing
+    # else objected
+    rgb, text = images[0], texts[0]
+    answer = solver.solve([rgb], None, "ctc")
+    assert answer.text == text and answer.reason == plausibility.NO_GATE and answer.plausible
+
+
+def test_status_reports_the_gates(tmp_path: Path) -> None:
+    copy_models(tmp_path)
+    solver = Solver(tmp_path, kinds=())
+    states = {name: m["state"] for name, m in solver.status()["models"].items()}
+    assert states["gate_ais6"] == states["gate_ais3"] == "not loaded yet"
+    solver.load(["ais6"])
+    models = solver.status()["models"]
+    assert models["gate_ais6"] == {"file": "gate_ais6.tflite", "loaded": True, "state": "loaded"}
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize("kind", ["ais6", "ais3"])
+def test_every_real_captcha_passes_the_gate(
+    gates: dict[str, GateReader], kind: str, real_data: Path
+) -> None:
+    from host.imageio import decode_png
+    from training import data
+
+    samples = data.load_folder(real_data / kind, KINDS[kind].digits)
+    refused = [
+        s.path.name for s in samples if not gates[kind].passes(decode_png(s.path.read_bytes()))
+    ]
+    assert not refused, refused  # every labelled one, training and validation
+
+
+def test_the_gates_agree_with_tflite_runtime_214(tmp_path: Path) -> None:
+    """Each gate loads in tflite-runtime 2.14 and gives the same logits there."""
+    import os
+    import subprocess
+
+    from host.gate import preprocess
+    from tests.test_host_ctc import PARITY_SCRIPT
+
+    python = os.environ.get("DECAPTCHA_TFLITE214_PYTHON", "")
+    need(bool(python) and Path(python).exists(), "DECAPTCHA_TFLITE214_PYTHON is not set")
+    need((MODELS / "models.json").exists(), "models/ is not built yet")
+    jobs, expected = [], {}
+    for kind, k in KINDS.items():
+        images, _ = synth.batch(kind, 10, seed=98)
+        images.append(np.full((k.height, k.width, 3), 255, np.uint8))
+        npy = tmp_path / f"{kind}.npy"
+        np.save(npy, np.stack([preprocess(rgb) for rgb in images]))
+        path = str(MODELS / f"gate_{kind}.tflite")
+        jobs.append((path, str(npy)))
+        gate = GateReader(Path(path), k)
+        expected[path] = [gate.invoke(preprocess(rgb)[None])[0] for rgb in images]
+    done = subprocess.run(
+        [python, "-c", PARITY_SCRIPT, json.dumps(jobs)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    got = json.loads(done.stdout)
+    for path, ours in expected.items():
+        assert np.abs(np.array(ours) - np.array(got[path])).max() < 1e-3
