@@ -35,7 +35,6 @@ def _child(png_path: Path) -> dict[str, tuple[float, float]]:
         last[0], last[1] = wall, cpu
 
     import ai_edge_litert.interpreter  # noqa: F401
-    import numpy as np
     import PIL.Image  # noqa: F401
 
     lap("imports: numpy, PIL.Image, ai_edge_litert (the floor's)")
@@ -43,7 +42,6 @@ def _child(png_path: Path) -> dict[str, tuple[float, float]]:
     import host.server  # noqa: F401
     from host import imageio, paths, runtime
     from host.catalogue import read_catalogue
-    from host.kinds import KINDS
     from host.reader import reader_class
     from host.solver import Solver
 
@@ -60,8 +58,7 @@ def _child(png_path: Path) -> dict[str, tuple[float, float]]:
         readers[name] = cls.for_entry(catalogue.folder, entry)
         lap(f"{name}: reader again (open + allocate, for the warm-up)")
     for name, reader in sorted(readers.items()):
-        kind = KINDS[catalogue.entries[name].kind]
-        reader.read(np.full((kind.height, kind.width, 3), 255, np.uint8))
+        reader.warm_up()  # the solver's own warm-up (a gate scores, a reader reads)
         lap(f"{name}: warm-up read of a blank image")
     solver = Solver(paths.models_dir())
     lap("Solver(): every model again, the way the host loads them")

@@ -254,3 +254,14 @@ def test_report_breaks_the_browser_time_down_for_chromium_and_firefox() -> None:
     assert "| warm hop: worker -> content | 30 ms |" in text
     result["browser"]["firefox"] = {"error": "e2e run 1 failed"}
     assert "Not measured: e2e run 1 failed" in report.render(result)
+
+
+def test_phases_times_every_catalogued_model_and_the_first_solves(synth6: Dataset) -> None:
+    from bench import phases
+    from host import paths
+    from host.catalogue import read_catalogue
+
+    measured = phases.measure(synth6.items[0].png, runs=1)
+    for name in read_catalogue(paths.models_dir()).entries:  # the gates too
+        assert f"{name}: warm-up read of a blank image" in measured
+    assert measured["first solve (decode + auto)"]["runs"] == 1
