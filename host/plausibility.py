@@ -14,9 +14,11 @@ the readers can still be sure of an answer. So a confidence at or above the fill
 - in `auto`: ctc and seg agree on the text and each of them alone reaches the threshold;
 - the image turned 180 degrees, or mirrored left-right or top-bottom (ORIENTATIONS), does
   not read (ctc) more confidently than the answer does (for `seg`: than ctc reads it
-  upright), a mirror onto the answer's own mirror text excepted. Only 3 of the 1,247
-  labelled real captchas read better turned (000590, 606, 909, training images that read
-  the same either way up); none of the validation split.
+  upright), a mirror onto the answer's own mirror text excepted. These three ctc re-reads
+  run only when the gate is not sure (`gate_sure`, GATE_SURE): they are half of a warm auto
+  solve, and what they catch behind the gate scores well below it. 2 of the 1,247 labelled
+  real captchas read better turned (606, 909, training images that turn into each other);
+  none of the validation split.
 
 What each rule still catches that the gate misses (bench/garbage.py rule table, 300 images
 per transform from the real captchas, seeds 15 / 16, confident counts; docs/BENCHMARKS.md):
@@ -43,6 +45,14 @@ from host.kinds import Kind
 from host.segment import FRAGMENT, pieces
 
 CAP = 0.5  # the most an answer that fails a check may claim: well below the fill threshold
+
+# A gate score this high vouches for the orientation as well: the turned and mirrored
+# re-reads (three ctc invokes, about half of a warm auto solve) run only below it. Measured
+# on the shipped gates (docs/BENCHMARKS.md, "Confident on garbage"): every turned, mirrored,
+# cut or cropped captcha that only the re-reads catch scored at most 0.59 (ais6) and 0.95
+# (ais3) over seeds 15-17, 300 per transform; of the labelled real captchas 95% score above
+# 0.99 (ais6 median 0.9999, ais3 0.9993). A retrained gate must be measured again.
+GATE_SURE = 0.99
 
 # Why an answer was capped (the `reason` of the solve result).
 DISAGREE = "disagree"  # ctc and seg read different texts, or one read nothing
@@ -72,6 +82,12 @@ def passes_gate(passes: list[bool]) -> bool:
     """Whether more than half of the renderings pass the kind's gate (host/gate.py), as
     `look_like_captcha` votes: one rendering spoilt by noise does not decide."""
     return 2 * sum(passes) > len(passes)
+
+
+def gate_sure(gate: tuple[list[float], float] | None) -> bool:
+    """Whether the gate's scores (per rendering, with its threshold; None: no gate) are all at
+    GATE_SURE or above: then the turned and mirrored re-reads are skipped."""
+    return gate is not None and min(gate[0]) >= GATE_SURE
 
 
 def digit_pieces(rgb: np.ndarray) -> int:

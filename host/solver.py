@@ -163,14 +163,15 @@ class Solver:
                     raise HostError(Code.NO_ANSWER, f"{method} read no {the_kind.digits} digits")
                 text, digits, conf = read.text, read.digits, read.confidence
                 used, agree, reason = method, None, None
-            passes = self._gate_passes(prepared, the_kind)
-            if passes is not None and not plausibility.passes_gate(passes):
+            gate = self._gate_scores(prepared, the_kind)  # (scores, threshold) or None
+            if gate is not None and not plausibility.passes_gate([s >= gate[1] for s in gate[0]]):
                 reason = plausibility.NOT_A_CAPTCHA
             elif not plausibility.look_like_captcha(prepared, the_kind):
                 reason = plausibility.NOT_A_CAPTCHA
-            elif reason is None and is_confident(conf):  # only what would be filled
+            elif reason is None and is_confident(conf) and not plausibility.gate_sure(gate):
+                # only what would be filled, and only when the gate is not sure of it
                 reason = self._turned_reads_better(prepared, the_kind, method, text, conf)
-            if reason is None and passes is None:  # nothing says it is a captcha: never fill
+            if reason is None and gate is None:  # nothing says it is a captcha: never fill
                 reason = plausibility.NO_GATE
         plausible = reason not in plausibility.IMPLAUSIBLE
         conf = plausibility.capped(conf, reason)
@@ -197,13 +198,16 @@ class Solver:
             raise HostError(Code.MODEL_ERROR, f"{method} model for {kind.name}: {error}")
         return reader
 
-    def _gate_passes(self, images: list[np.ndarray], kind: Kind) -> list[bool] | None:
-        """Per rendering, whether the kind's gate passes it; None without a gate that runs."""
+    def _gate_scores(
+        self, images: list[np.ndarray], kind: Kind
+    ) -> tuple[list[float], float] | None:
+        """The kind's gate's score of each rendering, and its threshold; None without a gate
+        that runs."""
         gate = cast("GateReader | None", self._readers.get((GATE, kind.name)))
         if gate is None:
             return None
         try:
-            return [gate.passes(rgb) for rgb in images]
+            return [gate.score(rgb) for rgb in images], gate.threshold
         except Exception as exc:  # a gate that fails makes nothing fillable, it breaks nothing
             log.get().warning("gate %s failed: %s: %s", kind.name, type(exc).__name__, exc)
             return None

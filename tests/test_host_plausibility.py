@@ -60,6 +60,38 @@ def test_the_gate_decides_by_majority() -> None:
     assert not plausibility.passes_gate([False]) and not plausibility.passes_gate([True, False])
 
 
+def test_a_sure_gate_means_every_rendering_at_gate_sure() -> None:
+    sure = plausibility.GATE_SURE
+    assert plausibility.gate_sure(([sure, 1.0], 0.1))
+    assert not plausibility.gate_sure(([sure - 1e-6, 1.0], 0.1))
+    assert not plausibility.gate_sure(None)
+
+
+def test_the_re_reads_run_only_when_the_gate_is_not_sure(
+    solver: Solver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fillable answer the gate is sure of skips the three ctc re-reads; below GATE_SURE
+    they run (and can still cap it)."""
+    calls = []
+    real = solver._turned_reads_better
+    monkeypatch.setattr(solver, "_turned_reads_better", lambda *a: calls.append(a[2]) or real(*a))
+    images, _ = synth.batch("ais6", 20, seed=3)
+    sure = []
+    for rgb in images:
+        calls.clear()
+        answer = solver.solve([rgb], "ais6", "auto")
+        turned = (plausibility.UPSIDE_DOWN, plausibility.MIRRORED)
+        if is_confident(answer.confidence) or answer.reason in turned:  # got to the re-reads
+            gate_sure = plausibility.gate_sure(solver._gate_scores([rgb], KINDS["ais6"]))
+            assert calls == ([] if gate_sure else ["auto"]), answer
+            sure += [rgb] if gate_sure else []
+    assert sure  # the gate is sure of some clear synthetic captchas
+    calls.clear()
+    monkeypatch.setattr(plausibility, "GATE_SURE", 1.01)  # never sure
+    solver.solve([sure[0]], "ais6", "ctc")
+    assert calls == ["ctc"]
+
+
 def test_a_reason_caps_below_the_fill_threshold() -> None:
     assert CAP < FILL_THRESHOLD
     assert plausibility.capped(0.999, None) == 0.999
