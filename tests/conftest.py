@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -32,3 +35,45 @@ def real_data() -> Path:
     folder = shared_data_dir()
     need(folder is not None, "no ../shared/data (real captchas) beside the repo")
     return folder
+
+
+# Run by the Python in $DECAPTCHA_TFLITE214_PYTHON (tflite-runtime 2.14): each model over the
+# items of its saved array, one invoke per item, each item a whole input tensor.
+TFLITE214_SCRIPT = """
+import json, sys
+import numpy as np
+from tflite_runtime.interpreter import Interpreter
+out = {}
+for path, npy in json.loads(sys.argv[1]):
+    it = Interpreter(model_path=path, num_threads=1)
+    it.allocate_tensors()
+    res = []
+    for tensor in np.load(npy):
+        it.set_tensor(it.get_input_details()[0]["index"], tensor)
+        it.invoke()
+        res.append(it.get_tensor(it.get_output_details()[0]["index"]).tolist())
+    out[path] = res
+print(json.dumps(out))
+"""
+
+
+def tflite214_outputs(tmp_path: Path, inputs: dict[Path, np.ndarray]) -> dict[Path, np.ndarray]:
+    """Each model's outputs in tflite-runtime 2.14, one per input tensor of `inputs[model]`
+    (its first axis); skip (fail in CI) without $DECAPTCHA_TFLITE214_PYTHON."""
+    python = os.environ.get("DECAPTCHA_TFLITE214_PYTHON", "")
+    need(bool(python) and Path(python).exists(), "DECAPTCHA_TFLITE214_PYTHON is not set")
+    jobs = []
+    for i, (model, tensors) in enumerate(inputs.items()):
+        npy = tmp_path / f"tflite214-{i}.npy"
+        np.save(npy, tensors)
+        jobs.append((str(model), str(npy)))
+    done = subprocess.run(
+        [python, "-c", TFLITE214_SCRIPT, json.dumps(jobs)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    got = json.loads(done.stdout)
+    return {model: np.array(got[str(model)]) for model in inputs}

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,7 +11,7 @@ import pytest
 
 from host import ctc
 from host.kinds import KINDS
-from tests.conftest import REPO, need
+from tests.conftest import REPO, need, tflite214_outputs
 from training import synth
 
 MODELS = REPO / "models"
@@ -106,52 +104,20 @@ def test_shipped_model_reads_synthetic_captchas(kind: str) -> None:
     assert right >= 47, list(zip(read, texts, strict=True))
 
 
-PARITY_SCRIPT = """
-import json, sys
-import numpy as np
-from tflite_runtime.interpreter import Interpreter
-out = {}
-for path, npy in json.loads(sys.argv[1]):
-    it = Interpreter(model_path=path, num_threads=1)
-    it.allocate_tensors()
-    x = np.load(npy)
-    res = []
-    for img in x:
-        it.set_tensor(it.get_input_details()[0]["index"], img[None])
-        it.invoke()
-        res.append(it.get_tensor(it.get_output_details()[0]["index"])[0].tolist())
-    out[path] = res
-print(json.dumps(out))
-"""
-
-
 def test_shipped_models_agree_with_tflite_runtime_214(tmp_path: Path) -> None:
     """Each ctc model loads in tflite-runtime 2.14 and decodes to the same answers there."""
-    python = os.environ.get("DECAPTCHA_TFLITE214_PYTHON", "")
-    need(bool(python) and Path(python).exists(), "DECAPTCHA_TFLITE214_PYTHON is not set")
     meta = shipped()
-    jobs, expected = [], {}
+    inputs, expected = {}, {}
     for kind in ("ais6", "ais3"):
         k = KINDS[kind]
         images, _ = synth.batch(kind, 20, seed=99)
-        x = np.stack([ctc.preprocess(rgb) for rgb in images])
-        npy = tmp_path / f"{kind}.npy"
-        np.save(npy, x)
-        path = str(MODELS / meta[f"ctc_{kind}"]["file"])
-        jobs.append((path, str(npy)))
+        path = MODELS / meta[f"ctc_{kind}"]["file"]
+        inputs[path] = np.stack([ctc.preprocess(rgb)[None] for rgb in images])
         reader = ctc.CtcReader.from_folder(MODELS, k)
         expected[path] = [reader.logits(rgb) for rgb in images]
-    done = subprocess.run(
-        [python, "-c", PARITY_SCRIPT, json.dumps(jobs)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    got = json.loads(done.stdout)
+    got = tflite214_outputs(tmp_path, inputs)
     for path, ours in expected.items():
-        theirs = np.array(got[path])
+        theirs = got[path][:, 0]
         assert theirs.shape == np.array(ours).shape
         for a, b in zip(ours, theirs, strict=True):
             assert ctc.greedy_decode(ctc.softmax(a))[0] == ctc.greedy_decode(ctc.softmax(b))[0]

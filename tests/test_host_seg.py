@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +12,7 @@ import pytest
 
 from host import seg, segment
 from host.kinds import KINDS
-from tests.conftest import REPO, need
+from tests.conftest import REPO, need, tflite214_outputs
 from training import synth
 
 MODELS = REPO / "models"
@@ -124,51 +122,21 @@ def test_shipped_model_reads_synthetic_captchas(kind: str) -> None:
     assert right >= 47, [(r, t) for r, t in zip(read, texts, strict=True) if r != t]
 
 
-PARITY_SCRIPT = """
-import json, sys
-import numpy as np
-from tflite_runtime.interpreter import Interpreter
-out = {}
-for path, npy in json.loads(sys.argv[1]):
-    it = Interpreter(model_path=path, num_threads=1)
-    it.allocate_tensors()
-    res = []
-    for crops in np.load(npy):
-        it.set_tensor(it.get_input_details()[0]["index"], crops)
-        it.invoke()
-        res.append(it.get_tensor(it.get_output_details()[0]["index"]).tolist())
-    out[path] = res
-print(json.dumps(out))
-"""
-
-
 def test_shipped_models_agree_with_tflite_runtime_214(tmp_path: Path) -> None:
     """Each seg model loads in tflite-runtime 2.14 and gives the same digits there."""
-    python = os.environ.get("DECAPTCHA_TFLITE214_PYTHON", "")
-    need(bool(python) and Path(python).exists(), "DECAPTCHA_TFLITE214_PYTHON is not set")
     meta = shipped()
-    jobs, expected = [], {}
+    inputs, expected = {}, {}
     for kind in ("ais6", "ais3"):
         k = KINDS[kind]
         images, _ = synth.batch(kind, 20, seed=99)
         crops = [c for c in (seg.preprocess(rgb, k) for rgb in images) if c is not None]
-        npy = tmp_path / f"{kind}.npy"
-        np.save(npy, np.stack(crops))
-        path = str(MODELS / meta[f"seg_{kind}"]["file"])
-        jobs.append((path, str(npy)))
+        path = MODELS / meta[f"seg_{kind}"]["file"]
+        inputs[path] = np.stack(crops)
         reader = seg.SegReader.from_folder(MODELS, k)
         expected[path] = [reader.logits(c) for c in crops]
-    done = subprocess.run(
-        [python, "-c", PARITY_SCRIPT, json.dumps(jobs)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    got = json.loads(done.stdout)
+    got = tflite214_outputs(tmp_path, inputs)
     for path, ours in expected.items():
-        theirs = np.array(got[path])
+        theirs = got[path]
         assert theirs.shape == np.array(ours).shape
         for a, b in zip(ours, theirs, strict=True):
             assert (a.argmax(axis=1) == b.argmax(axis=1)).all()
