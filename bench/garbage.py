@@ -168,7 +168,8 @@ def garbage_set(
 # >= FILL. `r` holds ctc/seg (text, confidence) or None, `gate` (the kind's gate passes it,
 # host/gate.py), `pieces_ok` (the segmenter's check), `orient` (ctc's (text, confidence) of the
 # image turned and mirrored, plausibility.ORIENTATIONS) and `auto` (the uncapped `combine`
-# confidence). "shipped" is the Solver's rule (host/plausibility.py).
+# confidence), `gate_sure` (its score is at GATE_SURE). "shipped" is the Solver's rule
+# (host/solver.py with host/plausibility.py).
 def _alone(method: str, r: dict) -> bool:
     return r[method] is not None and r[method][1] >= FILL
 
@@ -186,6 +187,12 @@ def _turned_better(r: dict, text: str | None, confidence: float) -> bool:
         if upside_down(confidence, read[1]):
             return True
     return False
+
+
+def _re_read_turned(r: dict, text: str | None, confidence: float) -> bool:
+    """The Solver's rule behind the gate: the orientation re-reads only when the gate is not
+    sure (host/plausibility.py GATE_SURE), then `_turned_better`."""
+    return not r["gate_sure"] and _turned_better(r, text, confidence)
 
 
 def _auto_ok(r: dict) -> bool:
@@ -207,8 +214,11 @@ RULES: dict[str, Callable[[dict], bool]] = {
     ),
     "auto + agree + both + gate": lambda r: _auto_ok(r) and r["gate"],
     "auto + agree + both + gate + pieces": lambda r: _auto_ok(r) and r["gate"] and r["pieces_ok"],
-    "auto + agree + both + gate + pieces + turned": lambda r: (
-        _auto_ok(r) and r["gate"] and r["pieces_ok"] and not _turned_better(r, r["text"], r["auto"])
+    "auto + agree + both + gate + pieces + turned unless sure (shipped)": lambda r: (
+        _auto_ok(r)
+        and r["gate"]
+        and r["pieces_ok"]
+        and not _re_read_turned(r, r["text"], r["auto"])
     ),
     "ctc, before": lambda r: _alone("ctc", r),
     "ctc + pieces + turned (before the gate)": lambda r: (
@@ -216,11 +226,11 @@ RULES: dict[str, Callable[[dict], bool]] = {
     ),
     "ctc + gate": lambda r: _alone("ctc", r) and r["gate"],
     "ctc + gate + pieces": lambda r: _alone("ctc", r) and r["gate"] and r["pieces_ok"],
-    "ctc + gate + pieces + turned": lambda r: (
+    "ctc + gate + pieces + turned unless sure (shipped)": lambda r: (
         _alone("ctc", r)
         and r["gate"]
         and r["pieces_ok"]
-        and not _turned_better(r, r["ctc"][0], r["ctc"][1])
+        and not _re_read_turned(r, r["ctc"][0], r["ctc"][1])
     ),
     "seg, before": lambda r: _alone("seg", r),
     "seg + pieces + turned (before the gate)": lambda r: (
@@ -228,11 +238,11 @@ RULES: dict[str, Callable[[dict], bool]] = {
     ),
     "seg + gate": lambda r: _alone("seg", r) and r["gate"],
     "seg + gate + pieces": lambda r: _alone("seg", r) and r["gate"] and r["pieces_ok"],
-    "seg + gate + pieces + turned": lambda r: (
+    "seg + gate + pieces + turned unless sure (shipped)": lambda r: (
         _alone("seg", r)
         and r["gate"]
         and r["pieces_ok"]
-        and not _turned_better(r, r["seg"][0], _seg_conf(r))
+        and not _re_read_turned(r, r["seg"][0], _seg_conf(r))
     ),
 }
 
@@ -240,7 +250,7 @@ RULES: dict[str, Callable[[dict], bool]] = {
 def readings(rgb: np.ndarray, kind: str, readers: dict, gate: GateReader | None = None) -> dict:
     """The uncapped signals of one image (see RULES) from the host's ctc and seg readers and
     the kind's gate (host/gate.py GateReader; None: no gate, it passes nothing)."""
-    from host.plausibility import ORIENTATIONS, looks_like_captcha
+    from host.plausibility import ORIENTATIONS, gate_sure, looks_like_captcha
     from host.solver import combine
 
     k = KINDS[kind]
@@ -262,7 +272,9 @@ def readings(rgb: np.ndarray, kind: str, readers: dict, gate: GateReader | None 
     out["agree"] = out["agree"] and out["ctc"][0] == out["seg"][0]
     out["both"] = out["agree"] and min(out["ctc"][1], out["seg"][1]) >= FILL
     out["pieces_ok"] = looks_like_captcha(rgb, k)
-    out["gate"] = gate is not None and gate.passes(rgb)
+    score = None if gate is None else gate.score(rgb)
+    out["gate"] = gate is not None and score >= gate.threshold
+    out["gate_sure"] = gate is not None and gate_sure(([score], gate.threshold))
     out["orient"] = []
     for _, index, _ in ORIENTATIONS:
         turned = readers["ctc"].read(np.ascontiguousarray(rgb[index]))
