@@ -45,7 +45,7 @@ LOGIN = BASE + "/ccxp/INQUIRE/"
 COURSE = BASE + replica.COURSE_PAGE
 SETTLED = {"filled", "low-confidence", "kept-user-input"}
 OUTCOME_TIMEOUT = 45  # seconds; a cold host loads its models first
-ABSTAIN_RETRIES = 3
+ABSTAIN_RETRIES = 3  # the model may abstain (field left empty) on a captcha; never be wrong
 SLOW_IMAGE_S = 3.0  # a slow captcha image: time for the test to type first, even on a busy box
 
 

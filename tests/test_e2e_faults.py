@@ -38,16 +38,13 @@ from tests.e2e.fixtures import (  # noqa: F401  (fixtures)
     server,
     state,
 )
+from tests.test_e2e_extension import ABSTAIN_RETRIES, LOGIN, OUTCOME_TIMEOUT, SETTLED
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-LOGIN = "https://www.ccxp.nthu.edu.tw/ccxp/INQUIRE/"
 FAULTY_HOST = Path(__file__).resolve().parent / "e2e" / "faulty_host.py"
 MANIFEST_NAME = f"{ids.HOST_NAME}.json"
-SETTLED = {"filled", "low-confidence", "kept-user-input"}
-OUTCOME_TIMEOUT = 45  # seconds; a cold host loads its models first
 NEW_IMAGE_LOADED = "return window.__e2e.loads.some((l) => l.src.endsWith(arguments[0]))"
-ABSTAIN_RETRIES = 3  # the model may abstain (field left empty) on a captcha; never be wrong
 
 
 # ---------------------------------------------------------------------------- the faulty host
