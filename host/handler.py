@@ -77,8 +77,7 @@ class Handler:
         import platform  # here, not at the top: a cold host's first answer does not need it
 
         result: dict[str, Any] = {
-            "protocol": protocol.PROTOCOL_VERSION,
-            "version": host.__version__,
+            **self.brief_status(),
             "executable": sys.executable,
             "frozen": bool(getattr(sys, "frozen", False)),
             "python": platform.python_version(),
