@@ -229,7 +229,7 @@ def make_cv2_segment(full: bool):
         if rgb.ndim != 3 or rgb.shape[2] != 3:
             return None
         h, w = rgb.shape[:2]
-        if h < 4 or w < 4 or h * w > S.MAX_PIXELS:
+        if h < 4 or w < 4 or h * w > S.MAX_SEGMENT_PIXELS:
             return None
         if full:
             r, g, b = cv2.split(rgb)
