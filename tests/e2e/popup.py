@@ -33,6 +33,8 @@ LOGIN = "https://www.ccxp.nthu.edu.tw/ccxp/INQUIRE/"
 LANGS = {"en": "en-US", "zh_TW": "zh-TW"}
 BROWSERS = ("chromium", "firefox")
 TIMEOUT = 20
+POPUP_MAX_HEIGHT = 600  # Chromium's and Firefox's limit for a toolbar popup
+POPUP_WIDTH = 360  # the popup's body, fixed in popup.css
 KEPT_FOLDER = "/home/student/.local/share/nthu-ais-decaptcha-captchas"  # the fake host's `kept`
 
 MEASURE = """
@@ -211,13 +213,14 @@ def register_fake_host(home: Path, name: str) -> tuple[Path, Path]:
     return config, manifest
 
 
-def start(name: str, lang: str, home: Path, port: int) -> Session:
+def start(name: str, lang: str, home: Path, port: int, **launch: object) -> Session:
+    """`launch`: more keywords for browsers.chromium / browsers.firefox (display=...)."""
     config, manifest_path = register_fake_host(home, name)
     if name == "chromium":
-        browser = browsers.chromium(home, DIST / "chromium", port, lang=LANGS[lang])
+        browser = browsers.chromium(home, DIST / "chromium", port, lang=LANGS[lang], **launch)
     else:
         browser = browsers.firefox(
-            home, DIST / "nthu-ais-decaptcha-firefox.zip", port, lang=LANGS[lang]
+            home, DIST / "nthu-ais-decaptcha-firefox.zip", port, lang=LANGS[lang], **launch
         )
     manifest = json.loads((DIST / name / "manifest.json").read_text())
     session = Session(name, lang, browser, home, config, manifest_path, manifest)
