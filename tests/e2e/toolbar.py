@@ -49,6 +49,9 @@ WINDOW = (0, 0, 1000, 800)  # x, y, width, height of the browser window
 # tallest (learning details open), an unsure answer, no helper. "not-ais-page" cannot be
 # reached this way (its ?tab= query is for the popup page in a tab).
 STATES = ("filled", "filled-learning-open", "unsure", "helper-missing")
+# States met on a freshly loaded page, as a user meets them (the popup page in a tab does not
+# need it): no helper, so the page is left alone and the badge says "!".
+RELOAD = ("helper-missing",)
 # Firefox's widget id for the action: makeWidgetId(add-on id) + "-browser-action".
 FIREFOX_WIDGET = (
     "".join(c if c.isalnum() or c in "_-" else "_" for c in ids.FIREFOX_ADDON_ID.lower())
@@ -303,6 +306,10 @@ def run_states(toolbar: Toolbar, names: tuple[str, ...] = STATES) -> Iterator[tu
         if "?" in query:
             raise ValueError(f"{state}: the toolbar popup takes no query ({query})")
         setup(session)
+        if state in RELOAD:
+            session.open_login()
+            session.wait_field_none()
+            time.sleep(1)  # the page warms the (absent) helper; the badge follows (pictures only)
         measured = toolbar.open(view, learning_open="learning-open" in query)
         try:
             yield state, measured
@@ -338,8 +345,8 @@ def screenshots(out: Path | None = None) -> list[Path]:
                             toolbar.picture(measured).save(path)
                             written.append(path)
                             size = f"{measured['innerWidth']}x{measured['innerHeight']}"
-                            cut = max(0, measured["scrollHeight"] - measured["innerHeight"])
-                            print(f"{path.relative_to(popup.REPO)}  popup {size}, {cut} px cut")
+                            content = f"{measured['height']:.1f} px of content"
+                            print(f"{path.relative_to(popup.REPO)}  popup {size}, {content}")
                     finally:
                         session.quit()
         finally:
