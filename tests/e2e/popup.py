@@ -1,5 +1,6 @@
 """Drive the built extension's popup through every state in a real browser, for
-tests/test_e2e_popup.py (measurements) and `python build.py screenshots` (pictures).
+tests/test_e2e_popup.py (measurements) and `python build.py screenshots` (pictures); its states
+are also opened from the real toolbar by tests/e2e/toolbar.py.
 
 The native host is tests/e2e/fake_host.py, registered by hand in the browser's private HOME, so
 each state is set exactly (a confident answer, an unsure one, an older or incompatible helper, a
