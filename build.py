@@ -7,7 +7,8 @@
     python build.py bench [ARGS] the benchmarks (docs/BENCHMARKS.md)
     python build.py release      the release files for this platform in dist/release/
     python build.py screenshots  the popup in every state, both browsers and languages, in
-                                 dist/screenshots/
+                                 dist/screenshots/; then the real toolbar popup under Xvfb
+                                 (toolbar-*.png); --tab or --toolbar for one kind only
     python build.py uninstall    unregister the host from every browser
     python build.py clean        remove dist/, build/ and the virtual environments
 

@@ -16,11 +16,10 @@ from selenium.webdriver.support.ui import WebDriverWait
 from tests.conftest import need
 from tests.e2e import popup
 from tests.e2e.fixtures import homes, need_browser, server, state  # noqa: F401  (fixtures)
+from tests.e2e.popup import POPUP_MAX_HEIGHT, POPUP_WIDTH
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-POPUP_MAX_HEIGHT = 600  # Chromium's and Firefox's limit for a toolbar popup
-POPUP_WIDTH = 360
 RUNS = [(b, lang) for b in popup.BROWSERS for lang in popup.LANGS]
 EXPECTED_LANG = {"en": "en", "zh_TW": "zh-TW"}
 FONT_SIZES: dict[str, dict[str, float]] = {}  # lang -> browser -> body font size

@@ -103,9 +103,16 @@ class Browser:
             pass
 
 
-def chromium(home: Path, extension: Path | None, port: int, lang: str | None = None) -> Browser:
+def chromium(
+    home: Path,
+    extension: Path | None,
+    port: int,
+    lang: str | None = None,
+    display: str | None = None,
+) -> Browser:
     """Headless Chromium with the unpacked extension, user data in $HOME/.config/chromium.
-    `lang` ("zh-TW", "en-US"): the UI language (needs chromium-l10n for zh-TW)."""
+    `lang` ("zh-TW", "en-US"): the UI language (needs chromium-l10n for zh-TW). `display`
+    (":99"): not headless but on that X display, toolbar and all (tests/e2e/toolbar.py)."""
     from selenium.webdriver.chrome.service import Service
 
     profile = home / ".config" / "chromium"
@@ -113,7 +120,7 @@ def chromium(home: Path, extension: Path | None, port: int, lang: str | None = N
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     for flag in (
-        "--headless=new",
+        *(() if display else ("--headless=new",)),
         "--no-sandbox",
         "--disable-gpu",
         "--disable-quic",
@@ -129,6 +136,9 @@ def chromium(home: Path, extension: Path | None, port: int, lang: str | None = N
     ):
         options.add_argument(flag)
     env = private_env(home)
+    if display:
+        options.add_argument("--window-position=0,0")
+        env["DISPLAY"] = display
     if lang:
         options.add_argument(f"--lang={lang}")
         options.add_experimental_option("prefs", {"intl.accept_languages": lang})
@@ -136,7 +146,9 @@ def chromium(home: Path, extension: Path | None, port: int, lang: str | None = N
     if extension is not None:
         options.add_argument(f"--load-extension={extension}")
         options.add_argument(f"--disable-extensions-except={extension}")
-    options.add_experimental_option("excludeSwitches", ["disable-extensions"])
+    # On a display, no "controlled by automated test software" bar over the page either.
+    excluded = ["disable-extensions", *(["enable-automation"] if display else [])]
+    options.add_experimental_option("excludeSwitches", excluded)
     options.accept_insecure_certs = True
     options.page_load_strategy = "eager"  # driver.get returns before the captcha image loads
     service = Service(executable_path=CHROMEDRIVER, env=env)
@@ -145,15 +157,23 @@ def chromium(home: Path, extension: Path | None, port: int, lang: str | None = N
     return Browser("chromium", driver, home, base)
 
 
-def firefox(home: Path, extension: Path | None, port: int, lang: str | None = None) -> Browser:
+def firefox(
+    home: Path,
+    extension: Path | None,
+    port: int,
+    lang: str | None = None,
+    display: str | None = None,
+) -> Browser:
     """Headless Firefox ESR with the extension as a temporary add-on, HOME private. `lang`
-    ("zh-TW", "en-US"): the UI language (needs the langpack, firefox-esr-l10n-zh-tw)."""
+    ("zh-TW", "en-US"): the UI language (needs the langpack, firefox-esr-l10n-zh-tw).
+    `display` (":99"): not headless but on that X display (tests/e2e/toolbar.py)."""
     from selenium.webdriver.firefox.service import Service
 
     home.mkdir(parents=True, exist_ok=True)
     options = webdriver.FirefoxOptions()
     options.binary_location = FIREFOX
-    options.add_argument("-headless")
+    if not display:
+        options.add_argument("-headless")
     # Chrome context, to open the add-on's popup page in a tab (content navigation to
     # moz-extension:// is refused).
     options.add_argument("-remote-allow-system-access")
@@ -175,7 +195,10 @@ def firefox(home: Path, extension: Path | None, port: int, lang: str | None = No
     for key, value in prefs.items():
         options.set_preference(key, value)
     env = private_env(home)
-    env["MOZ_HEADLESS"] = "1"
+    if display:
+        env["DISPLAY"] = display
+    else:
+        env["MOZ_HEADLESS"] = "1"
     env["TMPDIR"] = str(home / "tmp")
     (home / "tmp").mkdir(exist_ok=True)
     service = Service(

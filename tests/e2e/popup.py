@@ -1,5 +1,6 @@
 """Drive the built extension's popup through every state in a real browser, for
-tests/test_e2e_popup.py (measurements) and `python build.py screenshots` (pictures).
+tests/test_e2e_popup.py (measurements) and `python build.py screenshots` (pictures); its states
+are also opened from the real toolbar by tests/e2e/toolbar.py.
 
 The native host is tests/e2e/fake_host.py, registered by hand in the browser's private HOME, so
 each state is set exactly (a confident answer, an unsure one, an older or incompatible helper, a
@@ -33,6 +34,8 @@ LOGIN = "https://www.ccxp.nthu.edu.tw/ccxp/INQUIRE/"
 LANGS = {"en": "en-US", "zh_TW": "zh-TW"}
 BROWSERS = ("chromium", "firefox")
 TIMEOUT = 20
+POPUP_MAX_HEIGHT = 600  # Chromium's and Firefox's limit for a toolbar popup
+POPUP_WIDTH = 360  # the popup's body, fixed in popup.css
 KEPT_FOLDER = "/home/student/.local/share/nthu-ais-decaptcha-captchas"  # the fake host's `kept`
 
 MEASURE = """
@@ -211,13 +214,14 @@ def register_fake_host(home: Path, name: str) -> tuple[Path, Path]:
     return config, manifest
 
 
-def start(name: str, lang: str, home: Path, port: int) -> Session:
+def start(name: str, lang: str, home: Path, port: int, **launch: object) -> Session:
+    """`launch`: more keywords for browsers.chromium / browsers.firefox (display=...)."""
     config, manifest_path = register_fake_host(home, name)
     if name == "chromium":
-        browser = browsers.chromium(home, DIST / "chromium", port, lang=LANGS[lang])
+        browser = browsers.chromium(home, DIST / "chromium", port, lang=LANGS[lang], **launch)
     else:
         browser = browsers.firefox(
-            home, DIST / "nthu-ais-decaptcha-firefox.zip", port, lang=LANGS[lang]
+            home, DIST / "nthu-ais-decaptcha-firefox.zip", port, lang=LANGS[lang], **launch
         )
     manifest = json.loads((DIST / name / "manifest.json").read_text())
     session = Session(name, lang, browser, home, config, manifest_path, manifest)
