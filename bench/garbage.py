@@ -9,7 +9,9 @@ a changed AIS page, a wrong element or a broken image could hand the extension:
 - `crop-resize`, `crop-pad`: the right 25-55% cut off, stretched back to the kind's size
   or padded with white;
 - `font-aileron` (Pillow's built-in font), `font-serif` (DejaVu Serif, when the system has it):
-  synthetic captchas drawn in a font that is not the AIS one;
+  synthetic captchas drawn in a font that is not the AIS one. The gate never trains on
+  either (training/train_gate.py HELD_OUT); Aileron is a Helvetica twin, near the Liberation
+  Sans (an Arial twin) it does train on; DejaVu Serif is of a family it never sees;
 - `noise` (random pixels, or dark specks on white), `blank` (one colour), `gradient`
   (smooth colours and soft blobs, like a photo).
 
