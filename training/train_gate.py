@@ -44,7 +44,7 @@ def log(message: str) -> None:
 
 # What one full run uses per kind. Smoke runs shrink everything.
 SYNTHETIC = 3000  # synthetic positives
-REAL_REPEAT = {"ais6": 3, "ais3": 4}  # the real training captchas are few: shown this often
+REAL_REPEAT = {"ais6": 3, "ais3": 8}  # the real training captchas are few: shown this often
 SYNTHETIC_TRANSFORMED = 150  # synthetic captchas per FROM_CAPTCHA transform (plus the real ones)
 OTHER_FONTS = 3000  # synthetic negatives in other fonts, spread over the fonts found
 MADE_EACH = 150  # noise, blank, gradient
