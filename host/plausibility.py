@@ -14,14 +14,16 @@ the readers can still be sure of an answer. So a confidence at or above the fill
 - in `auto`: ctc and seg agree on the text and each of them alone reaches the threshold;
 - the image turned 180 degrees, or mirrored left-right or top-bottom (ORIENTATIONS), does
   not read (ctc) more confidently than the answer does (for `seg`: than ctc reads it
-  upright), a mirror onto the answer's own mirror text excepted. These three ctc re-reads
-  run only when the gate is not sure (`gate_sure`, GATE_SURE): they are half of a warm auto
-  solve, and what they catch behind the gate scores well below it. 2 of the 1,247 labelled
-  real captchas read better turned (606, 909, training images that turn into each other);
-  none of the validation split.
+  upright), a mirror onto the answer's own mirror text and a turn onto the answer itself
+  (609) excepted. These three ctc re-reads run only when the gate is very sure
+  (`gate_sure`, GATE_SURE): they are half of a warm auto solve, and what they catch behind
+  the gate scores below it. 2 of the 1,247 labelled real captchas read better turned (606,
+  909, training images that turn into each other); none of the validation split.
 
-What each rule still catches that the gate misses (bench/garbage.py rule table, 300 images
-per transform from the real captchas, seeds 15 / 16, confident counts; docs/BENCHMARKS.md):
+What each rule still caught that the gate missed, with the gates before synth VERSION 3
+(bench/garbage.py rule table, 300 images per transform from the real captchas, seeds 15 /
+16, confident counts; docs/BENCHMARKS.md; the gates since refuse nearly every other-font
+captcha, "The replica in another font"):
 the pieces check takes auto's gate-passed answers from 299 / 283 to 192 / 189 (ais6) and
 409 / 430 to 298 / 333 (ais3), all of it on other-font captchas; the turned and mirrored
 re-reads (three ctc invokes per fillable answer) then take ais3's turned captchas from 16 / 15
