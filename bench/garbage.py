@@ -9,7 +9,9 @@ a changed AIS page, a wrong element or a broken image could hand the extension:
 - `crop-resize`, `crop-pad`: the right 25-55% cut off, stretched back to the kind's size
   or padded with white;
 - `font-aileron` (Pillow's built-in font), `font-serif` (DejaVu Serif, when the system has it):
-  synthetic captchas drawn in a font that is not the AIS one;
+  synthetic captchas drawn in a font that is not the AIS one. The gate never trains on
+  either (training/train_gate.py HELD_OUT); Aileron is a Helvetica twin, near the Liberation
+  Sans (an Arial twin) it does train on; DejaVu Serif is of a family it never sees;
 - `noise` (random pixels, or dark specks on white), `blank` (one colour), `gradient`
   (smooth colours and soft blobs, like a photo).
 
@@ -431,6 +433,61 @@ def render_rates(rates: dict) -> list[str]:
     return lines
 
 
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-12), 1 - 1e-12)
+    return float(np.log(p / (1 - p)))
+
+
+def gate_sure_margin(kind: str, per_transform: int, seeds: Iterable[int] = (15, 16, 17)) -> dict:
+    """What host/plausibility.py GATE_SURE is set from: the gate logits of the turned, mirrored,
+    cut or cropped captchas (real ones, and a third as many synthetic ones) that only the
+    orientation re-reads keep from a fillable answer (auto, ctc or seg), highest first, and
+    the share of the labelled real captchas whose logit is at or above GATE_SURE's."""
+    from host import paths
+    from host.ctc import CtcReader
+    from host.gate import GateReader
+    from host.plausibility import GATE_SURE
+    from host.seg import SegReader
+    from training.transforms import FROM_CAPTCHA
+
+    k = KINDS[kind]
+    models = paths.models_dir()
+    readers = {"ctc": CtcReader.from_folder(models, k), "seg": SegReader.from_folder(models, k)}
+    gate = GateReader.from_folder(models, k)
+    caught = []
+    for real, n in ((True, per_transform), (False, max(1, per_transform // 3))):
+        for seed in seeds:
+            for g in garbage_set(kind, n, seed, real=real, transforms=FROM_CAPTCHA):
+                if same_look(g):
+                    continue
+                r = readings(g.rgb, kind, readers, gate)
+                if not (r["gate"] and r["pieces_ok"]):
+                    continue
+                fillable = (
+                    (_auto_ok(r), r["text"], r["auto"]),
+                    (_alone("ctc", r), r["ctc"] and r["ctc"][0], r["ctc"] and r["ctc"][1]),
+                    (_alone("seg", r), r["seg"] and r["seg"][0], r["seg"] and _seg_conf(r)),
+                )
+                if any(ok and _turned_better(r, text, conf) for ok, text, conf in fillable):
+                    caught.append((_logit(gate.score(g.rgb)), f"{g.name} (seed {seed})"))
+    root = shared_data_dir()
+    real_logits = []
+    if root is not None and (root / kind).is_dir():
+        for s in load_folder(root / kind, k.digits):
+            with Image.open(s.path) as image:
+                real_logits.append(_logit(gate.score(np.asarray(image.convert("RGB")))))
+    sure = _logit(GATE_SURE)
+    return {
+        "kind": kind,
+        "gate_sure_logit": round(sure, 2),
+        "caught_by_re_reads_only": [(round(v, 2), name) for v, name in sorted(caught)[::-1][:8]],
+        "count": len(caught),
+        "real_share_skipping": (
+            round(float(np.mean([v >= sure for v in real_logits])), 3) if real_logits else None
+        ),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
     import sys
@@ -445,7 +502,16 @@ def main(argv: list[str] | None = None) -> int:
         default="val",
         help="real captchas counted as filled and right: the validation split, or all labelled",
     )
+    p.add_argument(
+        "--gate-sure",
+        action="store_true",
+        help="print what GATE_SURE is set from (host/plausibility.py), seeds 15-17",
+    )
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
+    if args.gate_sure:
+        for kind in KINDS:
+            print(gate_sure_margin(kind, args.per_transform))
+        return 0
     results = [
         measure(kind, args.per_transform, args.seed, not args.no_real, real_split=args.real_split)
         for kind in KINDS

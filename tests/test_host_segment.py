@@ -15,8 +15,10 @@ from host import segment
 from training import synth
 
 SCALE = 4
-FONT = ImageFont.truetype(str(synth.FONTS / synth.FONT_FILES[0]), 24 * SCALE)
-BOLD = ImageFont.truetype(str(synth.FONTS / synth.FONT_FILES[1]), 24 * SCALE)
+# Liberation Sans (the replica's font until synth VERSION 3): the digit positions below were
+# chosen for its glyphs, whose 1 has no foot; the synthetic captchas cover the replica's own.
+FONT = ImageFont.truetype(str(synth.FONTS / "LiberationSans-Regular.ttf"), 24 * SCALE)
+BOLD = ImageFont.truetype(str(synth.FONTS / "LiberationSans-Bold.ttf"), 24 * SCALE)
 
 
 def draw(

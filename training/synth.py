@@ -8,8 +8,10 @@ which gives the soft antialiased edges of the real images. ais6 images are then 
 to an adaptive palette, as the real 8-bit palette PNGs are; ais3 images stay RGB.
 
 Only numpy, pillow and host/kinds.py (the sizes) are needed, and the font ships in
-training/fonts/ (Liberation Sans 2.1.5, SIL OFL 1.1), so a fresh clone renders the same
-pixels on every OS.
+training/fonts/ (DejaVu Sans Condensed, its digits only; Bitstream Vera licence), so a fresh
+clone renders the same pixels on every OS. It is the AIS font's look: a 1 with a foot, narrow
+digits. Until synth VERSION 3 the replica drew Liberation Sans, an Arial twin; Helvetica and
+Arial look-alikes are now fonts the AIS does not use (the gate's negatives: training/train_gate.py).
 """
 
 from __future__ import annotations
@@ -27,10 +29,10 @@ from PIL import Image, ImageDraw, ImageFont
 from host.kinds import KINDS, Kind
 
 FONTS = Path(__file__).resolve().parent / "fonts"
-FONT_FILES = ("LiberationSans-Regular.ttf", "LiberationSans-Bold.ttf")
-VERSION = 2  # bump when the look changes: training caches key on it
+FONT_FILES = ("DejaVuSansCondensed-digits.ttf", "DejaVuSansCondensed-Bold-digits.ttf")
+VERSION = 3  # bump when the look changes: training caches key on it
 SCALE = 4  # supersampling factor
-CAP_HEIGHT = 0.716  # Liberation Sans digit height as a share of the font size
+CAP_HEIGHT = 0.77  # the font size per pixel of digit height (DejaVu's digits: 0.73-0.76 em)
 
 
 @dataclass(frozen=True)
