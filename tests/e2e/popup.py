@@ -17,6 +17,7 @@ import shlex
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -378,29 +379,39 @@ def replica_server(tmp: Path):
     return server, thread
 
 
-def screenshots(out: Path | None = None) -> list[Path]:
-    """Every state x both browsers x both languages, as PNGs in dist/screenshots/."""
+def every_session(prefix: str, **launch: object) -> Iterator[tuple[str, str, Session]]:
+    """(browser, language, session) for both browsers x both languages, each a fresh browser
+    in a private HOME against one replica server; every browser and the server stop after
+    (use it under contextlib.closing, so they stop on an error too). `launch`: more keywords
+    for `start` (the toolbar's display)."""
     import tempfile
 
-    out = out or DIST / "screenshots"
-    written: list[Path] = []
-    with tempfile.TemporaryDirectory(prefix="popup-shots-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         server, thread = replica_server(Path(tmp))
         try:
             for name in BROWSERS:
                 for lang in LANGS:
                     home = browsers.random_home(Path(tmp), f"{name}-{lang}")
-                    session = start(name, lang, home, server.port)
+                    session = start(name, lang, home, server.port, **launch)
                     try:
-                        for state, measured in run_states(session):
-                            path = out / f"{name}-{lang}-{state}.png"
-                            session.screenshot(path)
-                            written.append(path)
-                            print(f"{path.relative_to(REPO)}  {measured['height']:.0f} px high")
+                        yield name, lang, session
                     finally:
                         session.quit()
         finally:
             server.shutdown()
             server.server_close()
             thread.join(5)
+
+
+def screenshots(out: Path | None = None) -> list[Path]:
+    """Every state x both browsers x both languages, as PNGs in dist/screenshots/."""
+    out = out or DIST / "screenshots"
+    written: list[Path] = []
+    with closing(every_session("popup-shots-")) as sessions:
+        for name, lang, session in sessions:
+            for state, measured in run_states(session):
+                path = out / f"{name}-{lang}-{state}.png"
+                session.screenshot(path)
+                written.append(path)
+                print(f"{path.relative_to(REPO)}  {measured['height']:.0f} px high")
     return written

@@ -32,7 +32,7 @@ import subprocess
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -320,37 +320,24 @@ def run_states(toolbar: Toolbar, names: tuple[str, ...] = STATES) -> Iterator[tu
 def screenshots(out: Path | None = None) -> list[Path]:
     """STATES x both browsers x both languages from the toolbar, as PNGs in dist/screenshots/
     (toolbar-<browser>-<lang>-<state>.png)."""
-    import tempfile
-
-    from tests.e2e import browsers
-
     reason = missing()
     if reason:
         raise RuntimeError(f"no toolbar screenshots without {reason}")
     out = out or popup.DIST / "screenshots"
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
-    with tempfile.TemporaryDirectory(prefix="toolbar-shots-") as tmp, xvfb() as display:
-        server, thread = popup.replica_server(Path(tmp))
-        try:
-            for name in popup.BROWSERS:
-                for lang in popup.LANGS:
-                    home = browsers.random_home(Path(tmp), f"{name}-{lang}")
-                    session = popup.start(name, lang, home, server.port, display=display)
-                    toolbar = Toolbar(session, display)
-                    try:
-                        toolbar.prepare()
-                        for state, measured in run_states(toolbar):
-                            path = out / f"toolbar-{name}-{lang}-{state}.png"
-                            toolbar.picture(measured).save(path)
-                            written.append(path)
-                            size = f"{measured['innerWidth']}x{measured['innerHeight']}"
-                            content = f"{measured['height']:.1f} px of content"
-                            print(f"{path.relative_to(popup.REPO)}  popup {size}, {content}")
-                    finally:
-                        session.quit()
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(5)
+    with (
+        xvfb() as display,
+        closing(popup.every_session("toolbar-shots-", display=display)) as sessions,
+    ):
+        for name, lang, session in sessions:
+            toolbar = Toolbar(session, display)
+            toolbar.prepare()
+            for state, measured in run_states(toolbar):
+                path = out / f"toolbar-{name}-{lang}-{state}.png"
+                toolbar.picture(measured).save(path)
+                written.append(path)
+                size = f"{measured['innerWidth']}x{measured['innerHeight']}"
+                content = f"{measured['height']:.1f} px of content"
+                print(f"{path.relative_to(popup.REPO)}  popup {size}, {content}")
     return written
