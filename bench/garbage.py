@@ -170,7 +170,8 @@ def garbage_set(
 # >= FILL. `r` holds ctc/seg (text, confidence) or None, `gate` (the kind's gate passes it,
 # host/gate.py), `pieces_ok` (the segmenter's check), `orient` (ctc's (text, confidence) of the
 # image turned and mirrored, plausibility.ORIENTATIONS) and `auto` (the uncapped `combine`
-# confidence), `gate_sure` (its score is at GATE_SURE). "shipped" is the Solver's rule
+# confidence), `gate_score` (the gate's score, None without one), `gate_sure` (that score is
+# at GATE_SURE). "shipped" is the Solver's rule
 # (host/solver.py with host/plausibility.py).
 def _alone(method: str, r: dict) -> bool:
     return r[method] is not None and r[method][1] >= FILL
@@ -275,6 +276,7 @@ def readings(rgb: np.ndarray, kind: str, readers: dict, gate: GateReader | None 
     out["both"] = out["agree"] and min(out["ctc"][1], out["seg"][1]) >= FILL
     out["pieces_ok"] = looks_like_captcha(rgb, k)
     score = None if gate is None else gate.score(rgb)
+    out["gate_score"] = score
     out["gate"] = gate is not None and score >= gate.threshold
     out["gate_sure"] = gate is not None and gate_sure(([score], gate.threshold))
     out["orient"] = []
@@ -283,6 +285,24 @@ def readings(rgb: np.ndarray, kind: str, readers: dict, gate: GateReader | None 
         read = None if turned is None else reading_of(turned)
         out["orient"].append(None if read is None else (read.text, read.confidence))
     return out
+
+
+def load_readers(kind: str, models_dir: Path | None = None) -> tuple[dict, GateReader | None]:
+    """The host's ctc and seg readers of `kind` (for `readings`) and its gate (None when none
+    is catalogued: the gate rows pass nothing), from `models_dir` or the shipped models."""
+    from host import paths
+    from host.ctc import CtcReader
+    from host.gate import GateReader
+    from host.seg import SegReader
+
+    k = KINDS[kind]
+    models = models_dir or paths.models_dir()
+    readers = {"ctc": CtcReader.from_folder(models, k), "seg": SegReader.from_folder(models, k)}
+    try:
+        gate: GateReader | None = GateReader.from_folder(models, k)
+    except Exception:
+        gate = None
+    return readers, gate
 
 
 def measure(
@@ -297,19 +317,10 @@ def measure(
     """Per rule: real images filled and right (the validation split, or with `real_split`
     "all" every labelled image but the known label errors; when ../shared/data is there),
     and per transform how many images reach FILL; the confident-wrong count for the fonts."""
-    from host import paths
-    from host.ctc import CtcReader
-    from host.gate import GateReader
-    from host.seg import SegReader
     from training.data import split, without_label_errors
 
     k = KINDS[kind]
-    models = models_dir or paths.models_dir()
-    readers = {"ctc": CtcReader.from_folder(models, k), "seg": SegReader.from_folder(models, k)}
-    try:
-        gate: GateReader | None = GateReader.from_folder(models, k)
-    except Exception:  # no gate catalogued: the gate rows pass nothing
-        gate = None
+    readers, gate = load_readers(kind, models_dir)
     result: dict = {"kind": kind, "per_transform": per_transform, "seed": seed, "rules": {}}
     result["real_split"] = real_split
     root = (data_dir or shared_data_dir()) if real else None
@@ -443,17 +454,13 @@ def gate_sure_margin(kind: str, per_transform: int, seeds: Iterable[int] = (15, 
     cut or cropped captchas (real ones, and a third as many synthetic ones) that only the
     orientation re-reads keep from a fillable answer (auto, ctc or seg), highest first, and
     the share of the labelled real captchas whose logit is at or above GATE_SURE's."""
-    from host import paths
-    from host.ctc import CtcReader
-    from host.gate import GateReader
     from host.plausibility import GATE_SURE
-    from host.seg import SegReader
     from training.transforms import FROM_CAPTCHA
 
     k = KINDS[kind]
-    models = paths.models_dir()
-    readers = {"ctc": CtcReader.from_folder(models, k), "seg": SegReader.from_folder(models, k)}
-    gate = GateReader.from_folder(models, k)
+    readers, gate = load_readers(kind)
+    if gate is None:
+        raise ValueError(f"no {kind} gate in the shipped models: GATE_SURE has nothing to measure")
     caught = []
     for real, n in ((True, per_transform), (False, max(1, per_transform // 3))):
         for seed in seeds:
@@ -469,7 +476,7 @@ def gate_sure_margin(kind: str, per_transform: int, seeds: Iterable[int] = (15, 
                     (_alone("seg", r), r["seg"] and r["seg"][0], r["seg"] and _seg_conf(r)),
                 )
                 if any(ok and _turned_better(r, text, conf) for ok, text, conf in fillable):
-                    caught.append((_logit(gate.score(g.rgb)), f"{g.name} (seed {seed})"))
+                    caught.append((_logit(r["gate_score"]), f"{g.name} (seed {seed})"))
     root = shared_data_dir()
     real_logits = []
     if root is not None and (root / kind).is_dir():
