@@ -181,10 +181,17 @@ REVIVE_PIXELS = 6  # smallest fragment that may stand for a digit
 FRAGMENT = 15  # components with fewer pixels are fragments: merged into a neighbour or dropped
 
 
+def _unit(sums: np.ndarray) -> np.ndarray:
+    """Rows of (K, 3) ink sums scaled to unit length: the components' colours."""
+    return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-6)
+
+
 class _Parts:
     """The digit candidates: a component id per pixel (-1: none) and per-component stats.
 
-    `colour` is the unit mean ink vector (255 - rgb) of each component.
+    Components are numbered 0..K-1 in the order of their first (row-major) pixel's old id,
+    and every stat array is indexed by that number. `colour` is the unit mean ink vector
+    (255 - rgb) of each component; `seed` the digit colour (label) of its first pixel.
     """
 
     def __init__(
@@ -197,53 +204,68 @@ class _Parts:
         self.update()
 
     def update(self) -> None:
-        """Renumber ids 0..K-1 and recompute count, bounding box and colour per component."""
-        on = self.ids >= 0
-        flat = np.flatnonzero(on)  # row-major, like np.nonzero
-        ys, xs = np.divmod(flat, self.ids.shape[1])
-        ids = self.ids.reshape(-1)[flat]
+        """Renumber ids 0..K-1 (keeping their order) and recompute every stat from the pixels."""
+        flat_ids = self.ids.reshape(-1)
+        flat = np.flatnonzero(flat_ids >= 0)  # row-major
+        ids = flat_ids[flat]
         # renumber by rank (what np.unique would give) with a table instead of a sort
         present = np.zeros(int(ids.max()) + 1 if len(ids) else 1, bool)
         present[ids] = True
         compact = (np.cumsum(present) - 1)[ids]
         k = int(present.sum())
-        self.ids[on] = compact
+        flat_ids[flat] = compact
         self.k = k
         self.n = np.bincount(compact, minlength=k)
-        self.x0 = np.full(k, 1 << 30)
-        self.y0 = np.full(k, 1 << 30)
-        self.x1 = np.full(k, -1)
-        self.y1 = np.full(k, -1)
-        np.minimum.at(self.x0, compact, xs)
-        np.minimum.at(self.y0, compact, ys)
-        np.maximum.at(self.x1, compact, xs)
-        np.maximum.at(self.y1, compact, ys)
-        first = np.full(k, len(flat))
-        np.minimum.at(first, compact, np.arange(len(flat)))
-        self.seed = self.label.reshape(-1)[
-            flat[first]
-        ]  # each component's colour: its first pixel's
-        ink_ = self.ink[on]
-        colour = np.stack([np.bincount(compact, ink_[:, c], k) for c in range(3)], axis=1)
-        self.colour = colour / np.maximum(np.linalg.norm(colour, axis=1, keepdims=True), 1e-6)
+        # The pixels grouped by component, each group still row-major (a stable sort): a group's
+        # first pixel is its top and first, its last is its bottom, and reduceat takes the rest.
+        grouped = flat[np.argsort(compact, kind="stable")]
+        starts = np.cumsum(self.n) - self.n
+        ys, xs = np.divmod(grouped, self.ids.shape[1])
+        if k == 0:  # reduceat needs a group
+            self.x0 = self.y0 = self.x1 = self.y1 = self.first = np.zeros(0, np.int64)
+            self.sums = np.zeros((0, 3))
+        else:
+            self.y0 = ys[starts]
+            self.y1 = ys[starts + self.n - 1]
+            self.x0 = np.minimum.reduceat(xs, starts)
+            self.x1 = np.maximum.reduceat(xs, starts)
+            self.first = grouped[starts]
+            # float64 sums of integer inks are exact, so any order (merge's too) gives the same
+            ink = self.ink.reshape(-1, 3)[grouped].astype(np.float64)
+            self.sums = np.add.reduceat(ink, starts)
+        self.seed = self.label.reshape(-1)[self.first]
+        self.colour = _unit(self.sums)
 
     def order(self) -> np.ndarray:
         """Component numbers left to right, by the centre of their boxes."""
         return np.argsort(self.x0 + self.x1, kind="stable")
 
+    def _remove(self, gone: int) -> None:
+        """Forget component `gone` (its pixels already renamed): the numbers above it move down,
+        as update() would renumber them, and so do their stats."""
+        self.ids[self.ids > gone] -= 1
+        rest = np.flatnonzero(np.arange(self.k) != gone)
+        for name in ("n", "x0", "y0", "x1", "y1", "first", "seed", "sums", "colour"):
+            setattr(self, name, getattr(self, name)[rest])
+        self.k -= 1
+
     def merge(self, keep: int, gone: int) -> None:
+        """Join component `gone` into `keep`: the stats are combined, not recomputed."""
         self.ids[self.ids == gone] = keep
-        self.update()
+        self.n[keep] += self.n[gone]
+        self.x0[keep] = min(self.x0[keep], self.x0[gone])
+        self.y0[keep] = min(self.y0[keep], self.y0[gone])
+        self.x1[keep] = max(self.x1[keep], self.x1[gone])
+        self.y1[keep] = max(self.y1[keep], self.y1[gone])
+        if self.first[gone] < self.first[keep]:  # the first pixel, and its colour, is gone's
+            self.first[keep], self.seed[keep] = self.first[gone], self.seed[gone]
+        self.sums[keep] += self.sums[gone]
+        self.colour[keep] = _unit(self.sums[keep : keep + 1])[0]
+        self._remove(gone)
 
     def drop(self, gone: int) -> None:
         self.ids[self.ids == gone] = -1
-        self.update()
-
-    def gap(self, a: int, b: int) -> tuple[int, int]:
-        """Horizontal and vertical gaps between two boxes (0 when they touch or overlap)."""
-        gx = max(0, max(self.x0[a], self.x0[b]) - min(self.x1[a], self.x1[b]) - 1)
-        gy = max(0, max(self.y0[a], self.y0[b]) - min(self.y1[a], self.y1[b]) - 1)
-        return int(gx), int(gy)
+        self._remove(gone)
 
     def touching(self, a: int) -> np.ndarray:
         """(K,) bool: the other components whose boxes touch or overlap box `a` (`gap` (0, 0))."""
