@@ -391,29 +391,47 @@ _RIM = (
     ((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
     ((slice(None), slice(None, -1)), (slice(None), slice(1, None))),
 )
+_BITS = 64  # components grown at once: one bit each of a uint64 per pixel
 
 
-def crops(parts: _Parts) -> np.ndarray:
-    """(K, PLANES, CROP, CROP) crops, left to right by box centre."""
-    h, w = parts.ids.shape
-    order = parts.order()
-    out = np.empty((parts.k, PLANES, CROP, CROP), np.float32)
-    for i, c in enumerate(order):
-        y0, y1 = max(0, parts.y0[c] - 1), min(h, parts.y1[c] + 2)
-        x0, x1 = max(0, parts.x0[c] - 1), min(w, parts.x1[c] + 2)
-        ids = parts.ids[y0:y1, x0:x1]
-        ink_ = parts.strength[y0:y1, x0:x1]
-        mine = ids == c
-        label = parts.label[y0:y1, x0:x1]
-        # grow by two pixels into unclaimed ink of the same colour: the antialiased rim
-        free = (ids < 0) & (label >= 0)
-        joins = [(a, b, free[a] & (label[a] == label[b])) for a, b in _RIM]
-        grown = mine
+def _own_ink(parts: _Parts) -> list[np.ndarray]:
+    """Each component's own ink: its pixels grown by two 4-neighbour steps into unclaimed ink
+    of the same colour (the antialiased rim). One (H, W) uint64 per 64 components, bit c % 64
+    of chunk c // 64 set where component c reaches, so all of them grow in the same few
+    whole-image steps instead of one component at a time."""
+    ids, label = parts.ids, parts.label
+    free = (ids < 0) & (label >= 0)
+    everything = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
+    # all bits where pixel a may take what its neighbour b has, else none
+    joins = [
+        (a, b, np.where(free[a] & (label[a] == label[b]), everything, np.uint64(0)))
+        for a, b in _RIM
+    ]
+    chunks = []
+    for lo in range(0, parts.k, _BITS):
+        mine = (ids >= lo) & (ids < lo + _BITS)
+        grown = np.zeros(ids.shape, np.uint64)
+        grown[mine] = np.left_shift(np.uint64(1), (ids[mine] - lo).astype(np.uint64))
         for _ in range(2):
             step = grown.copy()
             for a, b, join in joins:
                 step[a] |= grown[b] & join
             grown = step
+        chunks.append(grown)
+    return chunks
+
+
+def crops(parts: _Parts) -> np.ndarray:
+    """(K, PLANES, CROP, CROP) crops, left to right by box centre."""
+    h, w = parts.ids.shape
+    own_ink = _own_ink(parts)
+    out = np.empty((parts.k, PLANES, CROP, CROP), np.float32)
+    for i, c in enumerate(parts.order().tolist()):
+        # the box and a pixel around it: as far as two rim steps from the box may reach
+        y0, y1 = max(0, parts.y0[c] - 1), min(h, parts.y1[c] + 2)
+        x0, x1 = max(0, parts.x0[c] - 1), min(w, parts.x1[c] + 2)
+        ink_ = parts.strength[y0:y1, x0:x1]
+        grown = (own_ink[c // _BITS][y0:y1, x0:x1] & np.uint64(1 << (c % _BITS))) != 0
         own = ink_ * grown
         # a pale digit is a dark colour thinly blended with white: scale its ink to peak at 1
         gain = 1.0 / max(float(own.max()), MIN_ALPHA)
