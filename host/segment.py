@@ -42,6 +42,12 @@ BOX = 24  # the digit is scaled to fit this box inside the crop
 PLANES = 2  # own ink, context ink
 
 
+def _squares(v: np.ndarray) -> np.ndarray:
+    """(v * v).sum(axis=1) of (N, 3) vectors, the same floats (left to right), without numpy's
+    slow reduction along a short axis."""
+    return v[:, 0] * v[:, 0] + v[:, 1] * v[:, 1] + v[:, 2] * v[:, 2]
+
+
 def _blend_fit(v: np.ndarray, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(alpha, residual), each (N, K): the best `alpha * seed` (0 <= alpha <= 1) for each ink
     vector, and its distance in RGB units.
@@ -51,10 +57,20 @@ def _blend_fit(v: np.ndarray, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray
     this tells dark colours apart.
     """
     dots = v @ seeds.T
-    norms = (seeds * seeds).sum(axis=1)
-    a = np.clip(dots / np.maximum(norms, 1e-6), 0.0, 1.0)
-    sq = (v * v).sum(axis=1, keepdims=True) - 2 * a * dots + a * a * norms
+    norms = _squares(seeds)
+    a = np.minimum(np.maximum(dots / np.maximum(norms, 1e-6), 0.0), 1.0)  # np.clip, faster
+    sq = _squares(v)[:, None] - 2 * a * dots + a * a * norms
     return a, np.sqrt(np.maximum(sq, 0.0))
+
+
+def _by_count(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first, counts) of each distinct code >= 0, commonest first (ties: smallest code first):
+    np.unique's return_index and return_counts, reordered, without its overhead."""
+    order = np.argsort(codes, kind="stable")  # stable: a run's first entry is its first index
+    starts = np.flatnonzero(np.diff(codes[order], prepend=-1))
+    counts = np.diff(np.append(starts, len(codes)))
+    by_count = np.argsort(-counts, kind="stable")
+    return order[starts][by_count], counts[by_count]
 
 
 def digit_colours(rgb: np.ndarray, core: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -68,22 +84,30 @@ def digit_colours(rgb: np.ndarray, core: np.ndarray) -> tuple[np.ndarray, np.nda
     h, w = core.shape
     label = np.full(h * w, -1, np.int64)
     alpha = np.zeros(h * w, np.float32)
-    v_core = 255.0 - rgb[core].astype(np.float32)
-    codes = (v_core[:, 0] * 65536 + v_core[:, 1] * 256 + v_core[:, 2]).astype(np.int64)
-    _, first, counts = np.unique(codes, return_index=True, return_counts=True)
-    by_count = np.argsort(-counts, kind="stable")
-    candidates = v_core[first[by_count[counts[by_count] >= SEED_PIXELS]]][:MAX_CANDIDATES]
-    apart = (_blend_fit(candidates, candidates)[1] > SEED_APART).tolist()
+    flat = rgb.reshape(-1, 3)
+    r, g, b = (flat[:, c].astype(np.int64) for c in range(3))
+    core_at = np.flatnonzero(core)
+    ink_code = 0xFFFFFF - (r << 16 | g << 8 | b)[core_at]  # one int per exact colour
+    first, counts = _by_count(ink_code)
+    common = core_at[first[counts >= SEED_PIXELS][:MAX_CANDIDATES]]
+    candidates = 255.0 - flat[common].astype(np.float32)
+    # Greedy, commonest first: a candidate becomes a seed unless it is near (fits as a blend
+    # of) a seed chosen before it; so choose one, mark all near it, skip to the next unmarked.
+    near = ~(_blend_fit(candidates, candidates)[1] > SEED_APART)  # [j, i]: j is near seed i
+    marked = np.zeros(len(candidates), bool)
     chosen: list[int] = []
-    for j in range(len(candidates)):  # greedy, commonest first
-        if all(apart[j][i] for i in chosen):
-            chosen.append(j)
-            if len(chosen) == MAX_SEEDS:
-                break
+    j = 0
+    while j < len(candidates) and len(chosen) < MAX_SEEDS:
+        chosen.append(j)
+        marked |= near[:, j]
+        later = np.flatnonzero(~marked[j + 1 :])
+        if not len(later):
+            break
+        j += 1 + int(later[0])
     if chosen:
         seeds = candidates[chosen]
-        flat = rgb.reshape(-1, 3)
-        inked = np.flatnonzero(flat.min(axis=1) < 255)  # skip the white paper
+        darkest = np.minimum(np.minimum(r, g), b)
+        inked = np.flatnonzero(darkest < 255)  # skip the white paper
         v = 255.0 - flat[inked].astype(np.float32)
         a, residual = _blend_fit(v, seeds)
         best = residual.argmin(axis=1)
