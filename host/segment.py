@@ -415,31 +415,27 @@ _RIM = (
     ((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
     ((slice(None), slice(None, -1)), (slice(None), slice(1, None))),
 )
-_BITS = 64  # components grown at once: one bit each of a uint64 per pixel
+_BITS = 8  # components grown at once: one bit each of a uint8 per pixel (captchas have 3 or 6)
 
 
 def _own_ink(parts: _Parts) -> list[np.ndarray]:
     """Each component's own ink: its pixels grown by two 4-neighbour steps into unclaimed ink
-    of the same colour (the antialiased rim). One (H, W) uint64 per 64 components, bit c % 64
-    of chunk c // 64 set where component c reaches, so all of them grow in the same few
+    of the same colour (the antialiased rim). One (H, W) uint8 per 8 components, bit c % 8
+    of chunk c // 8 set where component c reaches, so all of them grow in the same few
     whole-image steps instead of one component at a time."""
     ids, label = parts.ids, parts.label
     free = (ids < 0) & (label >= 0)
-    everything = np.uint64(0xFFFF_FFFF_FFFF_FFFF)
-    # all bits where pixel a may take what its neighbour b has, else none
-    joins = [
-        (a, b, np.where(free[a] & (label[a] == label[b]), everything, np.uint64(0)))
-        for a, b in _RIM
-    ]
+    # where pixel a may take what its neighbour b has
+    joins = [(a, b, free[a] & (label[a] == label[b])) for a, b in _RIM]
     chunks = []
     for lo in range(0, parts.k, _BITS):
         mine = (ids >= lo) & (ids < lo + _BITS)
-        grown = np.zeros(ids.shape, np.uint64)
-        grown[mine] = np.left_shift(np.uint64(1), (ids[mine] - lo).astype(np.uint64))
+        grown = np.zeros(ids.shape, np.uint8)
+        grown[mine] = np.left_shift(1, ids[mine] - lo)
         for _ in range(2):
             step = grown.copy()
             for a, b, join in joins:
-                step[a] |= grown[b] & join
+                step[a] |= grown[b] * join
             grown = step
         chunks.append(grown)
     return chunks
@@ -455,7 +451,7 @@ def crops(parts: _Parts) -> np.ndarray:
         y0, y1 = max(0, parts.y0[c] - 1), min(h, parts.y1[c] + 2)
         x0, x1 = max(0, parts.x0[c] - 1), min(w, parts.x1[c] + 2)
         ink_ = parts.strength[y0:y1, x0:x1]
-        grown = (own_ink[c // _BITS][y0:y1, x0:x1] & np.uint64(1 << (c % _BITS))) != 0
+        grown = (own_ink[c // _BITS][y0:y1, x0:x1] & (1 << c % _BITS)) != 0
         own = ink_ * grown
         # a pale digit is a dark colour thinly blended with white: scale its ink to peak at 1
         gain = 1.0 / max(float(own.max()), MIN_ALPHA)
