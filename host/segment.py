@@ -63,16 +63,6 @@ def _blend_fit(v: np.ndarray, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return a, np.sqrt(np.maximum(sq, 0.0))
 
 
-def _by_count(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(first, counts) of each distinct code >= 0, commonest first (ties: smallest code first):
-    np.unique's return_index and return_counts, reordered, without its overhead."""
-    order = np.argsort(codes, kind="stable")  # stable: a run's first entry is its first index
-    starts = np.flatnonzero(np.diff(codes[order], prepend=-1))
-    counts = np.diff(np.append(starts, len(codes)))
-    by_count = np.argsort(-counts, kind="stable")
-    return order[starts][by_count], counts[by_count]
-
-
 def digit_colours(rgb: np.ndarray, core: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(label, alpha): which digit colour explains each pixel (H, W) int, -1 for none, and
     how much of that colour it holds (H, W) float32 in [0, 1] (its ink, 0 for paper/noise).
@@ -88,8 +78,9 @@ def digit_colours(rgb: np.ndarray, core: np.ndarray) -> tuple[np.ndarray, np.nda
     r, g, b = (flat[:, c].astype(np.int64) for c in range(3))
     core_at = np.flatnonzero(core)
     ink_code = 0xFFFFFF - (r << 16 | g << 8 | b)[core_at]  # one int per exact colour
-    first, counts = _by_count(ink_code)
-    common = core_at[first[counts >= SEED_PIXELS][:MAX_CANDIDATES]]
+    _, first, counts = np.unique(ink_code, return_index=True, return_counts=True)
+    by_count = np.argsort(-counts, kind="stable")
+    common = core_at[first[by_count[counts[by_count] >= SEED_PIXELS]][:MAX_CANDIDATES]]
     candidates = 255.0 - flat[common].astype(np.float32)
     # Greedy, commonest first: a candidate becomes a seed unless it is near (fits as a blend
     # of) a seed chosen before it; so choose one, mark all near it, skip to the next unmarked.
