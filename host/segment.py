@@ -109,8 +109,9 @@ def digit_colours(rgb: np.ndarray, core: np.ndarray) -> tuple[np.ndarray, np.nda
     return label.reshape(h, w), alpha.reshape(h, w)
 
 
-# Offsets (dy, dx) of half of the 8-neighbourhood; the other half is their mirror.
-_OFFSETS = ((0, 1), (1, 0), (1, 1), (1, -1))
+# Offsets (dy, dx) of the 8-neighbours in the row below; the rest are their mirror or in the
+# same row (the runs).
+_OFFSETS = ((1, 0), (1, 1), (1, -1))
 
 
 def _pair_slices(h: int, w: int, dy: int, dx: int) -> tuple[tuple[slice, slice], ...]:
@@ -123,15 +124,22 @@ def _pair_slices(h: int, w: int, dy: int, dx: int) -> tuple[tuple[slice, slice],
 def components(labels: np.ndarray) -> np.ndarray:
     """8-connected components of pixels with the same label >= 0.
 
-    Returns ids (H, W) int: -1 where labels < 0, else a component number. Vectorised
-    union-find over the list of same-label neighbour pairs: each round hooks every
-    root to the smallest root it touches, then compresses paths; a few rounds suffice.
+    Returns ids (H, W) int: -1 where labels < 0, else a component number: the row-major
+    rank, among the labelled pixels, of the component's first pixel. Vectorised union-find:
+    each pixel starts pointing at the first pixel of its run (same-label pixels side by side
+    in a row); then over the list of same-label neighbour pairs in the row below, each round
+    hooks every root to the smallest root it touches and compresses paths; a few rounds suffice.
     """
     h, w = labels.shape
     mask = labels >= 0
     index = np.full((h, w), -1, np.int64)
     n = int(mask.sum())
     index[mask] = np.arange(n)
+    # a pixel that continues its left neighbour's run is the next labelled pixel after it, so
+    # the latest run start at or before each pixel (a running maximum) is its run's first pixel
+    continues = np.zeros(n, bool)
+    continues[index[:, 1:][mask[:, 1:] & (labels[:, 1:] == labels[:, :-1])]] = True
+    parent = np.maximum.accumulate(np.where(continues, 0, np.arange(n)))
     firsts, seconds = [], []
     for dy, dx in _OFFSETS:
         a, b = _pair_slices(h, w, dy, dx)
@@ -139,7 +147,6 @@ def components(labels: np.ndarray) -> np.ndarray:
         firsts.append(index[a][ok])
         seconds.append(index[b][ok])
     first, second = np.concatenate(firsts), np.concatenate(seconds)
-    parent = np.arange(n)
     while True:
         ra, rb = parent[first], parent[second]
         differ = ra != rb
