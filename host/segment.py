@@ -496,12 +496,9 @@ def find_digits(rgb: np.ndarray, digits: int) -> _Parts | None:
     if h < 4 or w < 4 or h * w > MAX_SEGMENT_PIXELS:
         return None
     ids, label, alpha = pieces(rgb)
-    # return_counts keeps np.unique on its sorting path: the plain call asks np.ma.is_masked,
-    # and importing numpy.ma (~10 ms) on the first captcha came out of the first answer.
-    kept, _ = np.unique(ids[ids >= 0], return_counts=True)
-    if len(kept) > MAX_COMPONENTS_PER_DIGIT * digits + 8:
-        return None  # confetti, not a captcha: merging it would only burn time
     parts = _Parts(ids, rgb, alpha, label)
+    if parts.k > MAX_COMPONENTS_PER_DIGIT * digits + 8:
+        return None  # confetti, not a captcha: merging it would only burn time
     return parts if _to_count(parts, digits) else None
 
 
