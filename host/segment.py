@@ -63,9 +63,12 @@ def _blend_fit(v: np.ndarray, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray
     """
     dots = v @ seeds.T
     norms = _squares(seeds)
-    a = np.minimum(np.maximum(dots / np.maximum(norms, 1e-6), 0.0), 1.0)  # np.clip, faster
-    sq = _squares(v)[:, None] - 2 * a * dots + a * a * norms
-    return a, np.sqrt(np.maximum(sq, 0.0))
+    a = dots / np.maximum(norms, 1e-6)
+    np.minimum(np.maximum(a, 0.0, out=a), 1.0, out=a)  # np.clip, faster
+    sq = _squares(v)[:, None] - 2 * a * dots
+    sq += a * a * norms
+    np.maximum(sq, 0.0, out=sq)
+    return a, np.sqrt(sq, out=sq)
 
 
 def digit_colours(rgb: np.ndarray, core: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -108,9 +111,10 @@ def digit_colours(rgb: np.ndarray, core: np.ndarray) -> tuple[np.ndarray, np.nda
         a, residual = _blend_fit(v, seeds)
         best = residual.argmin(axis=1)
         rows = np.arange(len(v))
-        ok = (residual[rows, best] <= FITS_SEED) & (a[rows, best] >= MIN_ALPHA)
+        a_best = a[rows, best]
+        ok = np.flatnonzero((residual[rows, best] <= FITS_SEED) & (a_best >= MIN_ALPHA))
         label[inked[ok]] = best[ok]
-        alpha[inked[ok]] = a[rows, best][ok]
+        alpha[inked[ok]] = a_best[ok]
     return label.reshape(h, w), alpha.reshape(h, w)
 
 
