@@ -17,7 +17,12 @@ asterisks are pastel (every channel >= ~160, one well above).
    plus their antialiased rim), and all ink around it (context, so the CNN copes when a
    stroke went to a neighbour), scaled to fit BOX x BOX.
 
-numpy only, and nothing per pixel in Python: about a millisecond per 104x32 image.
+numpy only, and nothing per pixel in Python: about a millisecond and a half per 104x32
+image. What keeps it there: whole-image steps over per-component ones (every digit's rim grows
+at once, one bit each of a uint8 per pixel), component stats combined on a merge rather than
+recomputed, and no numpy call with a large fixed cost in the loops (np.median, tril_indices,
+reductions along the 3-wide colour axis). Every rewrite of this kind must keep the outputs
+bit-identical: the seg CNN was trained on these crops.
 """
 
 from __future__ import annotations
@@ -42,6 +47,12 @@ BOX = 24  # the digit is scaled to fit this box inside the crop
 PLANES = 2  # own ink, context ink
 
 
+def _squares(v: np.ndarray) -> np.ndarray:
+    """(v * v).sum(axis=1) of (N, 3) vectors, the same floats (left to right), without numpy's
+    slow reduction along a short axis."""
+    return v[:, 0] * v[:, 0] + v[:, 1] * v[:, 1] + v[:, 2] * v[:, 2]
+
+
 def _blend_fit(v: np.ndarray, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(alpha, residual), each (N, K): the best `alpha * seed` (0 <= alpha <= 1) for each ink
     vector, and its distance in RGB units.
@@ -51,10 +62,13 @@ def _blend_fit(v: np.ndarray, seeds: np.ndarray) -> tuple[np.ndarray, np.ndarray
     this tells dark colours apart.
     """
     dots = v @ seeds.T
-    norms = (seeds * seeds).sum(axis=1)
-    a = np.clip(dots / np.maximum(norms, 1e-6), 0.0, 1.0)
-    sq = (v * v).sum(axis=1, keepdims=True) - 2 * a * dots + a * a * norms
-    return a, np.sqrt(np.maximum(sq, 0.0))
+    norms = _squares(seeds)
+    a = dots / np.maximum(norms, 1e-6)
+    np.minimum(np.maximum(a, 0.0, out=a), 1.0, out=a)  # np.clip, faster
+    sq = _squares(v)[:, None] - 2 * a * dots
+    sq += a * a * norms
+    np.maximum(sq, 0.0, out=sq)
+    return a, np.sqrt(sq, out=sq)
 
 
 def digit_colours(rgb: np.ndarray, core: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -68,34 +82,45 @@ def digit_colours(rgb: np.ndarray, core: np.ndarray) -> tuple[np.ndarray, np.nda
     h, w = core.shape
     label = np.full(h * w, -1, np.int64)
     alpha = np.zeros(h * w, np.float32)
-    v_core = 255.0 - rgb[core].astype(np.float32)
-    codes = (v_core[:, 0] * 65536 + v_core[:, 1] * 256 + v_core[:, 2]).astype(np.int64)
-    _, first, counts = np.unique(codes, return_index=True, return_counts=True)
+    flat = rgb.reshape(-1, 3)
+    r, g, b = (flat[:, c].astype(np.int64) for c in range(3))
+    core_at = np.flatnonzero(core)
+    ink_code = 0xFFFFFF - (r << 16 | g << 8 | b)[core_at]  # one int per exact colour
+    _, first, counts = np.unique(ink_code, return_index=True, return_counts=True)
     by_count = np.argsort(-counts, kind="stable")
-    candidates = v_core[first[by_count[counts[by_count] >= SEED_PIXELS]]][:MAX_CANDIDATES]
-    apart = (_blend_fit(candidates, candidates)[1] > SEED_APART).tolist()
+    common = core_at[first[by_count[counts[by_count] >= SEED_PIXELS]][:MAX_CANDIDATES]]
+    candidates = 255.0 - flat[common].astype(np.float32)
+    # Greedy, commonest first: a candidate becomes a seed unless it is near (fits as a blend
+    # of) a seed chosen before it; so choose one, mark all near it, skip to the next unmarked.
+    near = ~(_blend_fit(candidates, candidates)[1] > SEED_APART)  # [j, i]: j is near seed i
+    marked = np.zeros(len(candidates), bool)
     chosen: list[int] = []
-    for j in range(len(candidates)):  # greedy, commonest first
-        if all(apart[j][i] for i in chosen):
-            chosen.append(j)
-            if len(chosen) == MAX_SEEDS:
-                break
+    j = 0
+    while j < len(candidates) and len(chosen) < MAX_SEEDS:
+        chosen.append(j)
+        marked |= near[:, j]
+        later = np.flatnonzero(~marked[j + 1 :])
+        if not len(later):
+            break
+        j += 1 + int(later[0])
     if chosen:
         seeds = candidates[chosen]
-        flat = rgb.reshape(-1, 3)
-        inked = np.flatnonzero(flat.min(axis=1) < 255)  # skip the white paper
+        darkest = np.minimum(np.minimum(r, g), b)
+        inked = np.flatnonzero(darkest < 255)  # skip the white paper
         v = 255.0 - flat[inked].astype(np.float32)
         a, residual = _blend_fit(v, seeds)
         best = residual.argmin(axis=1)
         rows = np.arange(len(v))
-        ok = (residual[rows, best] <= FITS_SEED) & (a[rows, best] >= MIN_ALPHA)
+        a_best = a[rows, best]
+        ok = np.flatnonzero((residual[rows, best] <= FITS_SEED) & (a_best >= MIN_ALPHA))
         label[inked[ok]] = best[ok]
-        alpha[inked[ok]] = a[rows, best][ok]
+        alpha[inked[ok]] = a_best[ok]
     return label.reshape(h, w), alpha.reshape(h, w)
 
 
-# Offsets (dy, dx) of half of the 8-neighbourhood; the other half is their mirror.
-_OFFSETS = ((0, 1), (1, 0), (1, 1), (1, -1))
+# Offsets (dy, dx) of the 8-neighbours in the row below; the rest are their mirror or in the
+# same row (the runs).
+_OFFSETS = ((1, 0), (1, 1), (1, -1))
 
 
 def _pair_slices(h: int, w: int, dy: int, dx: int) -> tuple[tuple[slice, slice], ...]:
@@ -108,15 +133,22 @@ def _pair_slices(h: int, w: int, dy: int, dx: int) -> tuple[tuple[slice, slice],
 def components(labels: np.ndarray) -> np.ndarray:
     """8-connected components of pixels with the same label >= 0.
 
-    Returns ids (H, W) int: -1 where labels < 0, else a component number. Vectorised
-    union-find over the list of same-label neighbour pairs: each round hooks every
-    root to the smallest root it touches, then compresses paths; a few rounds suffice.
+    Returns ids (H, W) int: -1 where labels < 0, else a component number: the row-major
+    rank, among the labelled pixels, of the component's first pixel. Vectorised union-find:
+    each pixel starts pointing at the first pixel of its run (same-label pixels side by side
+    in a row); then over the list of same-label neighbour pairs in the row below, each round
+    hooks every root to the smallest root it touches and compresses paths; a few rounds suffice.
     """
     h, w = labels.shape
     mask = labels >= 0
     index = np.full((h, w), -1, np.int64)
     n = int(mask.sum())
     index[mask] = np.arange(n)
+    # a pixel that continues its left neighbour's run is the next labelled pixel after it, so
+    # the latest run start at or before each pixel (a running maximum) is its run's first pixel
+    continues = np.zeros(n, bool)
+    continues[index[:, 1:][mask[:, 1:] & (labels[:, 1:] == labels[:, :-1])]] = True
+    parent = np.maximum.accumulate(np.where(continues, 0, np.arange(n)))
     firsts, seconds = [], []
     for dy, dx in _OFFSETS:
         a, b = _pair_slices(h, w, dy, dx)
@@ -124,7 +156,6 @@ def components(labels: np.ndarray) -> np.ndarray:
         firsts.append(index[a][ok])
         seconds.append(index[b][ok])
     first, second = np.concatenate(firsts), np.concatenate(seconds)
-    parent = np.arange(n)
     while True:
         ra, rb = parent[first], parent[second]
         differ = ra != rb
@@ -181,10 +212,17 @@ REVIVE_PIXELS = 6  # smallest fragment that may stand for a digit
 FRAGMENT = 15  # components with fewer pixels are fragments: merged into a neighbour or dropped
 
 
+def _unit(sums: np.ndarray) -> np.ndarray:
+    """Rows of (K, 3) ink sums scaled to unit length: the components' colours."""
+    return sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-6)
+
+
 class _Parts:
     """The digit candidates: a component id per pixel (-1: none) and per-component stats.
 
-    `colour` is the unit mean ink vector (255 - rgb) of each component.
+    Components are numbered 0..K-1 in the order of their first (row-major) pixel's old id,
+    and every stat array is indexed by that number. `colour` is the unit mean ink vector
+    (255 - rgb) of each component; `seed` the digit colour (label) of its first pixel.
     """
 
     def __init__(
@@ -197,53 +235,75 @@ class _Parts:
         self.update()
 
     def update(self) -> None:
-        """Renumber ids 0..K-1 and recompute count, bounding box and colour per component."""
-        on = self.ids >= 0
-        flat = np.flatnonzero(on)  # row-major, like np.nonzero
-        ys, xs = np.divmod(flat, self.ids.shape[1])
-        ids = self.ids.reshape(-1)[flat]
+        """Renumber ids 0..K-1 (keeping their order) and recompute every stat from the pixels."""
+        flat_ids = self.ids.reshape(-1)
+        flat = np.flatnonzero(flat_ids >= 0)  # row-major
+        ids = flat_ids[flat]
         # renumber by rank (what np.unique would give) with a table instead of a sort
         present = np.zeros(int(ids.max()) + 1 if len(ids) else 1, bool)
         present[ids] = True
         compact = (np.cumsum(present) - 1)[ids]
         k = int(present.sum())
-        self.ids[on] = compact
+        flat_ids[flat] = compact
         self.k = k
         self.n = np.bincount(compact, minlength=k)
-        self.x0 = np.full(k, 1 << 30)
-        self.y0 = np.full(k, 1 << 30)
-        self.x1 = np.full(k, -1)
-        self.y1 = np.full(k, -1)
-        np.minimum.at(self.x0, compact, xs)
-        np.minimum.at(self.y0, compact, ys)
-        np.maximum.at(self.x1, compact, xs)
-        np.maximum.at(self.y1, compact, ys)
-        first = np.full(k, len(flat))
-        np.minimum.at(first, compact, np.arange(len(flat)))
-        self.seed = self.label.reshape(-1)[
-            flat[first]
-        ]  # each component's colour: its first pixel's
-        ink_ = self.ink[on]
-        colour = np.stack([np.bincount(compact, ink_[:, c], k) for c in range(3)], axis=1)
-        self.colour = colour / np.maximum(np.linalg.norm(colour, axis=1, keepdims=True), 1e-6)
+        # The pixels grouped by component, each group still row-major (a stable sort): a group's
+        # first pixel is its top and first, its last is its bottom, and reduceat takes the rest.
+        grouped = flat[np.argsort(compact, kind="stable")]
+        starts = np.cumsum(self.n) - self.n
+        ys, xs = np.divmod(grouped, self.ids.shape[1])
+        if k == 0:  # reduceat needs a group
+            self.x0 = self.y0 = self.x1 = self.y1 = self.first = np.zeros(0, np.int64)
+            self.sums = np.zeros((0, 3))
+        else:
+            self.y0 = ys[starts]
+            self.y1 = ys[starts + self.n - 1]
+            self.x0 = np.minimum.reduceat(xs, starts)
+            self.x1 = np.maximum.reduceat(xs, starts)
+            self.first = grouped[starts]
+            # float64 sums of integer inks are exact, so any order (merge's too) gives the same
+            ink = self.ink.reshape(-1, 3)[grouped].astype(np.float64)
+            self.sums = np.add.reduceat(ink, starts)
+        self.seed = self.label.reshape(-1)[self.first]
+        self.colour = _unit(self.sums)
 
     def order(self) -> np.ndarray:
         """Component numbers left to right, by the centre of their boxes."""
         return np.argsort(self.x0 + self.x1, kind="stable")
 
+    def _remove(self, gone: int) -> None:
+        """Forget component `gone` (its pixels already renamed): the numbers above it move down,
+        as update() would renumber them, and so do their stats."""
+        self.ids[self.ids > gone] -= 1
+        rest = np.flatnonzero(np.arange(self.k) != gone)
+        for name in ("n", "x0", "y0", "x1", "y1", "first", "seed", "sums", "colour"):
+            setattr(self, name, getattr(self, name)[rest])
+        self.k -= 1
+
     def merge(self, keep: int, gone: int) -> None:
+        """Join component `gone` into `keep`: the stats are combined, not recomputed."""
         self.ids[self.ids == gone] = keep
-        self.update()
+        self.n[keep] += self.n[gone]
+        self.x0[keep] = min(self.x0[keep], self.x0[gone])
+        self.y0[keep] = min(self.y0[keep], self.y0[gone])
+        self.x1[keep] = max(self.x1[keep], self.x1[gone])
+        self.y1[keep] = max(self.y1[keep], self.y1[gone])
+        if self.first[gone] < self.first[keep]:  # the first pixel, and its colour, is gone's
+            self.first[keep], self.seed[keep] = self.first[gone], self.seed[gone]
+        self.sums[keep] += self.sums[gone]
+        self.colour[keep] = _unit(self.sums[keep : keep + 1])[0]
+        self._remove(gone)
 
     def drop(self, gone: int) -> None:
         self.ids[self.ids == gone] = -1
-        self.update()
+        self._remove(gone)
 
-    def gap(self, a: int, b: int) -> tuple[int, int]:
-        """Horizontal and vertical gaps between two boxes (0 when they touch or overlap)."""
-        gx = max(0, max(self.x0[a], self.x0[b]) - min(self.x1[a], self.x1[b]) - 1)
-        gy = max(0, max(self.y0[a], self.y0[b]) - min(self.y1[a], self.y1[b]) - 1)
-        return int(gx), int(gy)
+    def touching(self, a: int) -> np.ndarray:
+        """(K,) bool: the other components whose boxes touch or overlap box `a` (`gap` (0, 0))."""
+        near = (self.x0 <= self.x1[a] + 1) & (self.x0[a] <= self.x1 + 1)
+        near &= (self.y0 <= self.y1[a] + 1) & (self.y0[a] <= self.y1 + 1)
+        near[a] = False
+        return near
 
     def split(self, a: int) -> bool:
         """Cut component `a` at its weakest column in the middle half; False if too narrow."""
@@ -265,6 +325,19 @@ class _Parts:
         return True
 
 
+def _median(values: np.ndarray) -> float:
+    """np.median of a short int array, the same float, without np.median's overhead (~20 us)."""
+    s = np.sort(values)
+    m = len(s) // 2
+    return float(s[m]) if len(s) % 2 else (float(s[m - 1]) + float(s[m])) / 2
+
+
+def _upper(k: int) -> np.ndarray:
+    """(k, k) mask of the pairs a < b: each pair once, never with itself (faster than tril)."""
+    count = np.arange(k)
+    return count[:, None] < count[None, :]
+
+
 def _to_count(parts: _Parts, digits: int) -> bool:
     """Merge fragments and split blobs until there are `digits` components; False if stuck."""
     # Pieces of one digit cut apart by asterisks drawn over it: same colour and close, and
@@ -274,8 +347,8 @@ def _to_count(parts: _Parts, digits: int) -> bool:
         big = parts.n >= FRAGMENT
         if not big.any():
             break
-        typical_n = float(np.median(parts.n[big]))
-        typical_h = float(np.median((parts.y1 - parts.y0 + 1)[big]))
+        typical_n = _median(parts.n[big])
+        typical_h = _median((parts.y1 - parts.y0 + 1)[big])
         width = parts.x1 - parts.x0 + 1
         overlap = np.minimum.outer(parts.x1, parts.x1) - np.maximum.outer(parts.x0, parts.x0) + 1
         gap_y = np.maximum.outer(parts.y0, parts.y0) - np.minimum.outer(parts.y1, parts.y1) - 1
@@ -287,8 +360,7 @@ def _to_count(parts: _Parts, digits: int) -> bool:
             & (union <= 0.9 * typical_h)
         )
         join = (parts.seed[:, None] == parts.seed[None, :]) & (gap_y <= PIECE_GAP)
-        join &= stacked | small
-        join[np.tril_indices(parts.k)] = False
+        join &= (stacked | small) & _upper(parts.k)
         if not join.any():
             break
         a, b = np.unravel_index(int(join.argmax()), join.shape)
@@ -300,11 +372,10 @@ def _to_count(parts: _Parts, digits: int) -> bool:
             if parts.n[f] >= FRAGMENT:
                 break
             best, best_cos = -1, 0.9
-            for other in range(parts.k):
-                if other != f and parts.gap(f, other) == (0, 0):
-                    cos = float(parts.colour[f] @ parts.colour[other])
-                    if cos > best_cos:
-                        best, best_cos = other, cos
+            for other in np.flatnonzero(parts.touching(int(f))).tolist():
+                cos = float(parts.colour[f] @ parts.colour[other])
+                if cos > best_cos:
+                    best, best_cos = other, cos
             if best >= 0:
                 pair = (best, int(f))
                 break
@@ -317,7 +388,7 @@ def _to_count(parts: _Parts, digits: int) -> bool:
     if fragment.any():
         keep = ~fragment
         heights = (parts.y1 - parts.y0 + 1)[keep] if keep.any() else parts.y1 - parts.y0 + 1
-        overwide = int(((parts.x1 - parts.x0 + 1)[keep] >= SPLIT_WIDTH * np.median(heights)).sum())
+        overwide = int(((parts.x1 - parts.x0 + 1)[keep] >= SPLIT_WIDTH * _median(heights)).sum())
         missing = digits - int(keep.sum()) - overwide
         if missing > 0:
             revivable = np.flatnonzero(fragment & (parts.n >= REVIVE_PIXELS))
@@ -326,7 +397,7 @@ def _to_count(parts: _Parts, digits: int) -> bool:
         parts.update()
     # Too many: merge the cheapest pair (close, same colour, not too wide together).
     while parts.k > digits:
-        height = float(np.median(parts.y1 - parts.y0 + 1))
+        height = _median(parts.y1 - parts.y0 + 1)
         gap = np.maximum(
             0, np.maximum.outer(parts.x0, parts.x0) - np.minimum.outer(parts.x1, parts.x1) - 1
         )
@@ -334,7 +405,7 @@ def _to_count(parts: _Parts, digits: int) -> bool:
         cost = (
             gap + 20 * (1 - parts.colour @ parts.colour.T) + np.maximum(0.0, width - 0.8 * height)
         )
-        cost[np.tril_indices(parts.k)] = np.inf  # each pair once, never with itself
+        cost[~_upper(parts.k)] = np.inf  # each pair once, never with itself
         a, b = np.unravel_index(int(cost.argmin()), cost.shape)
         parts.merge(int(a), int(b))
     # Too few: split the widest blob.
@@ -351,29 +422,43 @@ _RIM = (
     ((slice(None), slice(1, None)), (slice(None), slice(None, -1))),
     ((slice(None), slice(None, -1)), (slice(None), slice(1, None))),
 )
+_BITS = 8  # components grown at once: one bit each of a uint8 per pixel (captchas have 3 or 6)
+
+
+def _own_ink(parts: _Parts) -> list[np.ndarray]:
+    """Each component's own ink: its pixels grown by two 4-neighbour steps into unclaimed ink
+    of the same colour (the antialiased rim). One (H, W) uint8 per 8 components, bit c % 8
+    of chunk c // 8 set where component c reaches, so all of them grow in the same few
+    whole-image steps instead of one component at a time."""
+    ids, label = parts.ids, parts.label
+    free = (ids < 0) & (label >= 0)
+    # where pixel a may take what its neighbour b has
+    joins = [(a, b, free[a] & (label[a] == label[b])) for a, b in _RIM]
+    chunks = []
+    for lo in range(0, parts.k, _BITS):
+        mine = (ids >= lo) & (ids < lo + _BITS)
+        grown = np.zeros(ids.shape, np.uint8)
+        grown[mine] = np.left_shift(1, ids[mine] - lo)
+        for _ in range(2):
+            step = grown.copy()
+            for a, b, join in joins:
+                step[a] |= grown[b] * join
+            grown = step
+        chunks.append(grown)
+    return chunks
 
 
 def crops(parts: _Parts) -> np.ndarray:
     """(K, PLANES, CROP, CROP) crops, left to right by box centre."""
     h, w = parts.ids.shape
-    order = parts.order()
+    own_ink = _own_ink(parts)
     out = np.empty((parts.k, PLANES, CROP, CROP), np.float32)
-    for i, c in enumerate(order):
+    for i, c in enumerate(parts.order().tolist()):
+        # the box and a pixel around it: as far as two rim steps from the box may reach
         y0, y1 = max(0, parts.y0[c] - 1), min(h, parts.y1[c] + 2)
         x0, x1 = max(0, parts.x0[c] - 1), min(w, parts.x1[c] + 2)
-        ids = parts.ids[y0:y1, x0:x1]
         ink_ = parts.strength[y0:y1, x0:x1]
-        mine = ids == c
-        label = parts.label[y0:y1, x0:x1]
-        # grow by two pixels into unclaimed ink of the same colour: the antialiased rim
-        free = (ids < 0) & (label >= 0)
-        joins = [(a, b, free[a] & (label[a] == label[b])) for a, b in _RIM]
-        grown = mine
-        for _ in range(2):
-            step = grown.copy()
-            for a, b, join in joins:
-                step[a] |= grown[b] & join
-            grown = step
+        grown = (own_ink[c // _BITS][y0:y1, x0:x1] & (1 << c % _BITS)) != 0
         own = ink_ * grown
         # a pale digit is a dark colour thinly blended with white: scale its ink to peak at 1
         gain = 1.0 / max(float(own.max()), MIN_ALPHA)
@@ -420,12 +505,9 @@ def find_digits(rgb: np.ndarray, digits: int) -> _Parts | None:
     if h < 4 or w < 4 or h * w > MAX_SEGMENT_PIXELS:
         return None
     ids, label, alpha = pieces(rgb)
-    # return_counts keeps np.unique on its sorting path: the plain call asks np.ma.is_masked,
-    # and importing numpy.ma (~10 ms) on the first captcha came out of the first answer.
-    kept, _ = np.unique(ids[ids >= 0], return_counts=True)
-    if len(kept) > MAX_COMPONENTS_PER_DIGIT * digits + 8:
-        return None  # confetti, not a captcha: merging it would only burn time
     parts = _Parts(ids, rgb, alpha, label)
+    if parts.k > MAX_COMPONENTS_PER_DIGIT * digits + 8:
+        return None  # confetti, not a captcha: merging it would only burn time
     return parts if _to_count(parts, digits) else None
 
 
