@@ -38,6 +38,7 @@ from host.kinds import KINDS
 from host.plausibility import (
     ORIENTATIONS,
     SAME_LOOK,
+    gate_sure,
     looks_like_captcha,
     shown,
     turn_may_be_upright,
@@ -165,8 +166,9 @@ def garbage_set(
 # >= FILL. `r` holds ctc/seg (text, confidence) or None, `gate` (the kind's gate passes it,
 # host/gate.py), `pieces_ok` (the segmenter's check), `orient` (ctc's (text, confidence) of the
 # image turned and mirrored, plausibility.ORIENTATIONS) and `auto` (the uncapped `combine`
-# confidence), `gate_score` (the gate's score, None without one), `orient_gate` (per
-# orientation, whether the gate may pass the turned image: plausibility.turn_may_be_upright).
+# confidence), `gate_score` (the gate's score, None without one), `gate_sure` (that score is
+# at GATE_SURE), `orient_gate` (per orientation, whether the gate may pass the turned image:
+# plausibility.turn_may_be_upright).
 # "shipped" is the Solver's rule (host/solver.py with host/plausibility.py).
 def _alone(method: str, r: dict) -> bool:
     return r[method] is not None and r[method][1] >= FILL
@@ -187,9 +189,10 @@ def _turned_better(
 
 
 def _re_read_turned(r: dict, text: str | None, confidence: float) -> bool:
-    """The Solver's rule behind the gate: `_turned_better` over the orientations whose turned
-    image the gate may pass (host/plausibility.py turn_may_be_upright)."""
-    return _turned_better(r, text, confidence, r["orient_gate"])
+    """The Solver's rule behind the gate: `_turned_better` over every orientation, or when the
+    gate is sure of the image (host/plausibility.py GATE_SURE) over those whose turned image
+    it may pass (turn_may_be_upright)."""
+    return _turned_better(r, text, confidence, r["orient_gate"] if r["gate_sure"] else None)
 
 
 def _auto_ok(r: dict) -> bool:
@@ -288,6 +291,7 @@ def readings(rgb: np.ndarray, kind: str, readers: dict, gate: GateReader | None 
     score = None if gate is None else gate.score(rgb)
     out["gate_score"] = score
     out["gate"] = gate is not None and score >= gate.threshold
+    out["gate_sure"] = gate is not None and gate_sure(([score], gate.threshold))
     out["orient"], out["orient_gate"] = [], []
     for _, index, _ in ORIENTATIONS:
         turned_rgb = np.ascontiguousarray(rgb[index])
@@ -457,45 +461,43 @@ def render_rates(rates: dict) -> list[str]:
 
 
 def re_read_share(kind: str) -> dict:
-    """How often a fillable answer pays for ctc re-reads (host/solver.py): per orientation,
-    the share of the labelled real captchas whose turned image the gate may pass
-    (plausibility.turn_may_be_upright), and the share with at least one such orientation."""
+    """How many ctc re-reads a fillable answer pays for (host/solver.py), over the labelled
+    real captchas: three below GATE_SURE, else one per orientation whose turned image the
+    gate may pass (plausibility.turn_may_be_upright). The share of them below GATE_SURE, the
+    share paying any re-read, and the mean number of re-reads."""
     root = shared_data_dir()
     gate = load_readers(kind)[1]
     if root is None or not (root / kind).is_dir() or gate is None:
         raise ValueError(f"re-read share of {kind}: needs ../shared/data/{kind} and a gate")
-    rows = []
+    unsure, counts = [], []
     for s in load_folder(root / kind, KINDS[kind].digits):
         with Image.open(s.path) as image:
             rgb = np.asarray(image.convert("RGB"), np.uint8)
-        rows.append(
-            [
-                turn_may_be_upright(
-                    ([gate.score(np.ascontiguousarray(rgb[index]))], gate.threshold)
-                )
-                for _, index, _ in ORIENTATIONS
-            ]
-        )
-    runs = np.array(rows, bool)
+        sure = gate_sure(([gate.score(rgb)], gate.threshold))
+        turns = [
+            turn_may_be_upright(([gate.score(np.ascontiguousarray(rgb[index]))], gate.threshold))
+            for _, index, _ in ORIENTATIONS
+        ]
+        unsure.append(not sure)
+        counts.append(sum(turns) if sure else len(turns))
     return {
         "kind": kind,
-        "images": len(rows),
-        "per_orientation": [round(float(v), 4) for v in runs.mean(axis=0)],
-        "any": round(float(runs.any(axis=1).mean()), 4),
+        "images": len(counts),
+        "below_gate_sure": round(float(np.mean(unsure)), 4),
+        "any_re_read": round(float(np.mean([c > 0 for c in counts])), 4),
+        "mean_re_reads": round(float(np.mean(counts)), 3),
     }
 
 
 def re_reads_skipped(kind: str, per_transform: int, seeds: Iterable[int] = (15, 16, 17)) -> list:
-    """The turned, mirrored, cut or cropped captchas (real ones, and a third as many synthetic
-    ones) that a re-read of every orientation keeps from a fillable answer (auto, ctc or seg)
-    and the Solver's re-reads, which skip the turns the gate refuses, do not: (name, seed)."""
-    from training.transforms import FROM_CAPTCHA
-
+    """The garbage images (real ones, and a third as many synthetic ones, every transform)
+    that a re-read of every orientation keeps from a fillable answer (auto, ctc or seg) and
+    the Solver's re-reads (`_re_read_turned`) do not: (gate score, name, seed), highest first."""
     readers, gate = load_readers(kind)
     missed = []
     for real, n in ((True, per_transform), (False, max(1, per_transform // 3))):
         for seed in seeds:
-            for g in garbage_set(kind, n, seed, real=real, transforms=FROM_CAPTCHA):
+            for g in garbage_set(kind, n, seed, real=real):
                 if same_look(g):
                     continue
                 r = readings(g.rgb, kind, readers, gate)
@@ -510,8 +512,8 @@ def re_reads_skipped(kind: str, per_transform: int, seeds: Iterable[int] = (15, 
                     ok and _turned_better(r, text, conf) and not _re_read_turned(r, text, conf)
                     for ok, text, conf in fillable
                 ):
-                    missed.append((g.name, seed))
-    return missed
+                    missed.append((round(r["gate_score"], 6), g.name, seed))
+    return sorted(missed, reverse=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -531,8 +533,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--re-reads",
         action="store_true",
-        help="print how often the labelled real captchas pay for ctc re-reads (host/solver.py),"
-        " and the turned or cut captchas (seeds 15-17) whose catch a skipped re-read lost",
+        help="print how many ctc re-reads the labelled real captchas pay for (host/solver.py),"
+        " and the garbage images (seeds 15-17) whose catch a skipped re-read lost",
     )
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
     if args.re_reads:
