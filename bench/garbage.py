@@ -217,7 +217,7 @@ RULES: dict[str, Callable[[dict], bool]] = {
     "auto + agree + both + gate + pieces + turned, every way": lambda r: (
         _auto_ok(r) and r["gate"] and r["pieces_ok"] and not _turned_better(r, r["text"], r["auto"])
     ),
-    "auto + agree + both + gate + pieces + turned where the gate passes the turn (shipped)": (
+    "auto + agree + both + gate + pieces + turned, when sure not the turns it refuses (shipped)": (
         lambda r: (
             _auto_ok(r)
             and r["gate"]
@@ -237,7 +237,7 @@ RULES: dict[str, Callable[[dict], bool]] = {
         and r["pieces_ok"]
         and not _turned_better(r, r["ctc"][0], r["ctc"][1])
     ),
-    "ctc + gate + pieces + turned where the gate passes the turn (shipped)": lambda r: (
+    "ctc + gate + pieces + turned, when sure not the turns it refuses (shipped)": lambda r: (
         _alone("ctc", r)
         and r["gate"]
         and r["pieces_ok"]
@@ -255,7 +255,7 @@ RULES: dict[str, Callable[[dict], bool]] = {
         and r["pieces_ok"]
         and not _turned_better(r, r["seg"][0], _seg_conf(r))
     ),
-    "seg + gate + pieces + turned where the gate passes the turn (shipped)": lambda r: (
+    "seg + gate + pieces + turned, when sure not the turns it refuses (shipped)": lambda r: (
         _alone("seg", r)
         and r["gate"]
         and r["pieces_ok"]
