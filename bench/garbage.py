@@ -35,6 +35,15 @@ from PIL import Image, ImageFont
 from host.confidence import FILL_THRESHOLD as FILL
 from host.confidence import reading_of
 from host.kinds import KINDS
+from host.plausibility import (
+    ORIENTATIONS,
+    SAME_LOOK,
+    gate_sure,
+    looks_like_captcha,
+    shown,
+    turn_may_be_upright,
+    upside_down,
+)
 from host.protocol import METHODS
 from training import synth
 from training.data import load_folder, shared_data_dir
@@ -63,26 +72,13 @@ class Garbage:
     answer: str | None = None  # the answer of the captcha it was made from, if any
 
 
-# Turned or mirrored, these digits show a digit of the same look (in the AIS font as in the
-# replica's): 0 and 8 every way, 3 top-bottom, 6 and 9 into each other turned. A captcha of
-# only such digits, turned or mirrored, shows a valid captcha (of the mapped digits): nothing
-# in its pixels says it is not one, so no gate can refuse it, and it is not counted as
-# garbage (`same_look`); the benchmark reports how many there were beside the rate.
-SAME_LOOK: dict[str, tuple[dict[str, str], bool]] = {
-    # transform: (digit -> the digit it shows, whether the order of the digits reverses)
-    "rot180": ({"0": "0", "8": "8", "6": "9", "9": "6"}, True),
-    "hflip": ({"0": "0", "8": "8"}, True),
-    "vflip": ({"0": "0", "8": "8", "3": "3"}, False),
-}
-
-
 def same_look(g: Garbage) -> bool:
     """Whether `g` is a captcha turned or mirrored into a valid captcha of the same look (see
-    SAME_LOOK): "the transform shows a valid captcha of the same digits"."""
+    host/plausibility.py SAME_LOOK): nothing in its pixels says it is not one, so no gate can
+    refuse it, and it is not counted as garbage; the benchmark reports how many there were."""
     if g.transform not in SAME_LOOK or g.answer is None:
         return False
-    digits, _ = SAME_LOOK[g.transform]
-    return all(d in digits for d in g.answer)
+    return shown(g.answer, g.transform) is not None
 
 
 @cache
@@ -171,21 +167,21 @@ def garbage_set(
 # host/gate.py), `pieces_ok` (the segmenter's check), `orient` (ctc's (text, confidence) of the
 # image turned and mirrored, plausibility.ORIENTATIONS) and `auto` (the uncapped `combine`
 # confidence), `gate_score` (the gate's score, None without one), `gate_sure` (that score is
-# at GATE_SURE). "shipped" is the Solver's rule
-# (host/solver.py with host/plausibility.py).
+# at GATE_SURE), `orient_gate` (per orientation, whether the gate may pass the turned image:
+# plausibility.turn_may_be_upright).
+# "shipped" is the Solver's rule (host/solver.py with host/plausibility.py).
 def _alone(method: str, r: dict) -> bool:
     return r[method] is not None and r[method][1] >= FILL
 
 
-def _turned_better(r: dict, text: str | None, confidence: float) -> bool:
-    """The Solver's orientation rule: a turn or mirror reads more confidently as a text that
-    is not the answer's innocent one."""
-    from host.plausibility import ORIENTATIONS, upside_down
-
-    for (_, _, innocent), read in zip(ORIENTATIONS, r["orient"], strict=True):
-        if read is None or (
-            innocent is not None and text is not None and read[0] == innocent(text)
-        ):
+def _turned_better(
+    r: dict, text: str | None, confidence: float, where: list[bool] | None = None
+) -> bool:
+    """The Solver's orientation rule: a turn or mirror (of those `where` says, default all)
+    reads more confidently as a text that is not the answer's innocent one."""
+    where = where or [True] * len(ORIENTATIONS)
+    for (_, _, innocent), read, re_read in zip(ORIENTATIONS, r["orient"], where, strict=True):
+        if not re_read or read is None or (text is not None and read[0] == innocent(text)):
             continue
         if upside_down(confidence, read[1]):
             return True
@@ -193,9 +189,10 @@ def _turned_better(r: dict, text: str | None, confidence: float) -> bool:
 
 
 def _re_read_turned(r: dict, text: str | None, confidence: float) -> bool:
-    """The Solver's rule behind the gate: the orientation re-reads only when the gate is not
-    sure (host/plausibility.py GATE_SURE), then `_turned_better`."""
-    return not r["gate_sure"] and _turned_better(r, text, confidence)
+    """The Solver's rule behind the gate: `_turned_better` over every orientation, or when the
+    gate is sure of the image (host/plausibility.py GATE_SURE) over those whose turned image
+    it may pass (turn_may_be_upright)."""
+    return _turned_better(r, text, confidence, r["orient_gate"] if r["gate_sure"] else None)
 
 
 def _auto_ok(r: dict) -> bool:
@@ -217,11 +214,16 @@ RULES: dict[str, Callable[[dict], bool]] = {
     ),
     "auto + agree + both + gate": lambda r: _auto_ok(r) and r["gate"],
     "auto + agree + both + gate + pieces": lambda r: _auto_ok(r) and r["gate"] and r["pieces_ok"],
-    "auto + agree + both + gate + pieces + turned unless sure (shipped)": lambda r: (
-        _auto_ok(r)
-        and r["gate"]
-        and r["pieces_ok"]
-        and not _re_read_turned(r, r["text"], r["auto"])
+    "auto + agree + both + gate + pieces + turned, every way": lambda r: (
+        _auto_ok(r) and r["gate"] and r["pieces_ok"] and not _turned_better(r, r["text"], r["auto"])
+    ),
+    "auto + agree + both + gate + pieces + turned, when sure not the turns it refuses (shipped)": (
+        lambda r: (
+            _auto_ok(r)
+            and r["gate"]
+            and r["pieces_ok"]
+            and not _re_read_turned(r, r["text"], r["auto"])
+        )
     ),
     "ctc, before": lambda r: _alone("ctc", r),
     "ctc + pieces + turned (before the gate)": lambda r: (
@@ -229,7 +231,13 @@ RULES: dict[str, Callable[[dict], bool]] = {
     ),
     "ctc + gate": lambda r: _alone("ctc", r) and r["gate"],
     "ctc + gate + pieces": lambda r: _alone("ctc", r) and r["gate"] and r["pieces_ok"],
-    "ctc + gate + pieces + turned unless sure (shipped)": lambda r: (
+    "ctc + gate + pieces + turned, every way": lambda r: (
+        _alone("ctc", r)
+        and r["gate"]
+        and r["pieces_ok"]
+        and not _turned_better(r, r["ctc"][0], r["ctc"][1])
+    ),
+    "ctc + gate + pieces + turned, when sure not the turns it refuses (shipped)": lambda r: (
         _alone("ctc", r)
         and r["gate"]
         and r["pieces_ok"]
@@ -241,7 +249,13 @@ RULES: dict[str, Callable[[dict], bool]] = {
     ),
     "seg + gate": lambda r: _alone("seg", r) and r["gate"],
     "seg + gate + pieces": lambda r: _alone("seg", r) and r["gate"] and r["pieces_ok"],
-    "seg + gate + pieces + turned unless sure (shipped)": lambda r: (
+    "seg + gate + pieces + turned, every way": lambda r: (
+        _alone("seg", r)
+        and r["gate"]
+        and r["pieces_ok"]
+        and not _turned_better(r, r["seg"][0], _seg_conf(r))
+    ),
+    "seg + gate + pieces + turned, when sure not the turns it refuses (shipped)": lambda r: (
         _alone("seg", r)
         and r["gate"]
         and r["pieces_ok"]
@@ -253,7 +267,6 @@ RULES: dict[str, Callable[[dict], bool]] = {
 def readings(rgb: np.ndarray, kind: str, readers: dict, gate: GateReader | None = None) -> dict:
     """The uncapped signals of one image (see RULES) from the host's ctc and seg readers and
     the kind's gate (host/gate.py GateReader; None: no gate, it passes nothing)."""
-    from host.plausibility import ORIENTATIONS, gate_sure, looks_like_captcha
     from host.solver import combine
 
     k = KINDS[kind]
@@ -279,11 +292,14 @@ def readings(rgb: np.ndarray, kind: str, readers: dict, gate: GateReader | None 
     out["gate_score"] = score
     out["gate"] = gate is not None and score >= gate.threshold
     out["gate_sure"] = gate is not None and gate_sure(([score], gate.threshold))
-    out["orient"] = []
+    out["orient"], out["orient_gate"] = [], []
     for _, index, _ in ORIENTATIONS:
-        turned = readers["ctc"].read(np.ascontiguousarray(rgb[index]))
+        turned_rgb = np.ascontiguousarray(rgb[index])
+        turned = readers["ctc"].read(turned_rgb)
         read = None if turned is None else reading_of(turned)
         out["orient"].append(None if read is None else (read.text, read.confidence))
+        turned_gate = None if gate is None else ([gate.score(turned_rgb)], gate.threshold)
+        out["orient_gate"].append(turn_may_be_upright(turned_gate))
     return out
 
 
@@ -444,27 +460,44 @@ def render_rates(rates: dict) -> list[str]:
     return lines
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-12), 1 - 1e-12)
-    return float(np.log(p / (1 - p)))
+def re_read_share(kind: str) -> dict:
+    """How many ctc re-reads a fillable answer pays for (host/solver.py), over the labelled
+    real captchas: three below GATE_SURE, else one per orientation whose turned image the
+    gate may pass (plausibility.turn_may_be_upright). The share of them below GATE_SURE, the
+    share paying any re-read, and the mean number of re-reads."""
+    root = shared_data_dir()
+    gate = load_readers(kind)[1]
+    if root is None or not (root / kind).is_dir() or gate is None:
+        raise ValueError(f"re-read share of {kind}: needs ../shared/data/{kind} and a gate")
+    unsure, counts = [], []
+    for s in load_folder(root / kind, KINDS[kind].digits):
+        with Image.open(s.path) as image:
+            rgb = np.asarray(image.convert("RGB"), np.uint8)
+        sure = gate_sure(([gate.score(rgb)], gate.threshold))
+        turns = [
+            turn_may_be_upright(([gate.score(np.ascontiguousarray(rgb[index]))], gate.threshold))
+            for _, index, _ in ORIENTATIONS
+        ]
+        unsure.append(not sure)
+        counts.append(sum(turns) if sure else len(turns))
+    return {
+        "kind": kind,
+        "images": len(counts),
+        "below_gate_sure": round(float(np.mean(unsure)), 4),
+        "any_re_read": round(float(np.mean([c > 0 for c in counts])), 4),
+        "mean_re_reads": round(float(np.mean(counts)), 3),
+    }
 
 
-def gate_sure_margin(kind: str, per_transform: int, seeds: Iterable[int] = (15, 16, 17)) -> dict:
-    """What host/plausibility.py GATE_SURE is set from: the gate logits of the turned, mirrored,
-    cut or cropped captchas (real ones, and a third as many synthetic ones) that only the
-    orientation re-reads keep from a fillable answer (auto, ctc or seg), highest first, and
-    the share of the labelled real captchas whose logit is at or above GATE_SURE's."""
-    from host.plausibility import GATE_SURE
-    from training.transforms import FROM_CAPTCHA
-
-    k = KINDS[kind]
+def re_reads_skipped(kind: str, per_transform: int, seeds: Iterable[int] = (15, 16, 17)) -> list:
+    """The garbage images (real ones, and a third as many synthetic ones, every transform)
+    that a re-read of every orientation keeps from a fillable answer (auto, ctc or seg) and
+    the Solver's re-reads (`_re_read_turned`) do not: (gate score, name, seed), highest first."""
     readers, gate = load_readers(kind)
-    if gate is None:
-        raise ValueError(f"no {kind} gate in the shipped models: GATE_SURE has nothing to measure")
-    caught = []
+    missed = []
     for real, n in ((True, per_transform), (False, max(1, per_transform // 3))):
         for seed in seeds:
-            for g in garbage_set(kind, n, seed, real=real, transforms=FROM_CAPTCHA):
+            for g in garbage_set(kind, n, seed, real=real):
                 if same_look(g):
                     continue
                 r = readings(g.rgb, kind, readers, gate)
@@ -475,24 +508,12 @@ def gate_sure_margin(kind: str, per_transform: int, seeds: Iterable[int] = (15, 
                     (_alone("ctc", r), r["ctc"] and r["ctc"][0], r["ctc"] and r["ctc"][1]),
                     (_alone("seg", r), r["seg"] and r["seg"][0], r["seg"] and _seg_conf(r)),
                 )
-                if any(ok and _turned_better(r, text, conf) for ok, text, conf in fillable):
-                    caught.append((_logit(r["gate_score"]), f"{g.name} (seed {seed})"))
-    root = shared_data_dir()
-    real_logits = []
-    if root is not None and (root / kind).is_dir():
-        for s in load_folder(root / kind, k.digits):
-            with Image.open(s.path) as image:
-                real_logits.append(_logit(gate.score(np.asarray(image.convert("RGB")))))
-    sure = _logit(GATE_SURE)
-    return {
-        "kind": kind,
-        "gate_sure_logit": round(sure, 2),
-        "caught_by_re_reads_only": [(round(v, 2), name) for v, name in sorted(caught)[::-1][:8]],
-        "count": len(caught),
-        "real_share_skipping": (
-            round(float(np.mean([v >= sure for v in real_logits])), 3) if real_logits else None
-        ),
-    }
+                if any(
+                    ok and _turned_better(r, text, conf) and not _re_read_turned(r, text, conf)
+                    for ok, text, conf in fillable
+                ):
+                    missed.append((round(r["gate_score"], 6), g.name, seed))
+    return sorted(missed, reverse=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -510,14 +531,17 @@ def main(argv: list[str] | None = None) -> int:
         help="real captchas counted as filled and right: the validation split, or all labelled",
     )
     p.add_argument(
-        "--gate-sure",
+        "--re-reads",
         action="store_true",
-        help="print what GATE_SURE is set from (host/plausibility.py), seeds 15-17",
+        help="print how many ctc re-reads the labelled real captchas pay for (host/solver.py),"
+        " and the garbage images (seeds 15-17) whose catch a skipped re-read lost",
     )
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
-    if args.gate_sure:
+    if args.re_reads:
         for kind in KINDS:
-            print(gate_sure_margin(kind, args.per_transform))
+            print(
+                re_read_share(kind), "skipped catches:", re_reads_skipped(kind, args.per_transform)
+            )
         return 0
     results = [
         measure(kind, args.per_transform, args.seed, not args.no_real, real_split=args.real_split)

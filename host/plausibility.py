@@ -14,11 +14,13 @@ the readers can still be sure of an answer. So a confidence at or above the fill
 - in `auto`: ctc and seg agree on the text and each of them alone reaches the threshold;
 - the image turned 180 degrees, or mirrored left-right or top-bottom (ORIENTATIONS), does
   not read (ctc) more confidently than the answer does (for `seg`: than ctc reads it
-  upright), a mirror onto the answer's own mirror text and a turn onto the answer itself
-  (609) excepted. These three ctc re-reads run only when the gate is very sure
-  (`gate_sure`, GATE_SURE): they are half of a warm auto solve, and what they catch behind
-  the gate scores below it. 2 of the 1,247 labelled real captchas read better turned (606,
-  909, training images that turn into each other); none of the validation split.
+  upright), unless it reads as what the answer's digits show that way (SAME_LOOK: a mirror
+  of 800 reads 008, 609 turned reads 609). These three ctc re-reads were half of a warm
+  auto solve. When the gate is very sure of the image (`gate_sure`, GATE_SURE), only the
+  orientations whose turned image the gate may pass are re-read (`turn_may_be_upright`): if
+  the image were a turned captcha, turning it back would give an upright one, which the gate
+  passes. Then a fillable answer costs one gate invoke per orientation, and a ctc read only
+  for a few real captchas. Every labelled real captcha passes this check.
 
 What each rule still caught that the gate missed, with the gates before synth VERSION 3
 (bench/garbage.py rule table, 300 images per transform from the real captchas, seeds 15 /
@@ -48,16 +50,15 @@ from host.segment import FRAGMENT, pieces
 
 CAP = 0.5  # the most an answer that fails a check may claim: well below the fill threshold
 
-# A gate score this high vouches for the orientation as well: the turned and mirrored
-# re-reads (three ctc invokes, about half of a warm auto solve) run only below it. Measured
-# on the shipped gates (docs/BENCHMARKS.md, "The replica in another font"): of the turned,
-# mirrored, cut or cropped captchas that only the re-reads catch (seeds 15-17, 300 per
-# transform from the real captchas and 100 from synthetic ones), the highest scored logit
-# 5.1 (ais6) and 9.5 (ais3, the real 229 turned); this is logit 12.2, so the re-reads are
-# skipped for about 17% (ais6) and 40% (ais3) of the labelled real captchas. The gates that
-# refuse other fonts are less sure about orientation than the earlier ones (0.99 sufficed
-# then). A retrained gate must be measured again: `python -m bench.garbage --gate-sure`.
-GATE_SURE = 0.999995
+# A gate score this high vouches for the image: the orientation re-reads then skip the turns
+# the gate refuses (turn_may_be_upright); below it all three run. Those that run below it
+# also catch, by chance, captchas in other fonts that the gate passed: of the ones only they
+# catch (bench/garbage.py re_reads_skipped, seeds 15-17, 300 real and 100 synthetic per
+# transform), the highest gate scores were 0.99938 (ais6) and 0.9964 (ais3), both Aileron,
+# logits 7.4 and 5.6; this is logit 9.2. 66% (ais6) and 75% (ais3) of the labelled real
+# captchas score at least this. A retrained gate must be measured again:
+# `python -m bench.garbage --re-reads` lists what a skipped re-read let through.
+GATE_SURE = 0.9999
 
 # Why an answer was capped (the `reason` of the solve result).
 DISAGREE = "disagree"  # ctc and seg read different texts, or one read nothing
@@ -70,17 +71,44 @@ NO_GATE = "no-gate"  # the kind's gate model is missing or broken: nothing vouch
 REASONS = (DISAGREE, UNSURE, ONE_MODEL, NOT_A_CAPTCHA, UPSIDE_DOWN, MIRRORED, NO_GATE)
 IMPLAUSIBLE = (NOT_A_CAPTCHA, UPSIDE_DOWN, MIRRORED)  # the image itself is not a captcha
 
+# Turned or mirrored, these digits show a digit of the same look (in the AIS font as in the
+# replica's): 0 and 8 every way, 3 top-bottom, 6 and 9 into each other turned. A captcha of
+# only such digits, turned or mirrored, shows a valid captcha of the mapped digits.
+SAME_LOOK: dict[str, tuple[dict[str, str], bool]] = {
+    # how: (digit -> the digit it shows, whether the order of the digits reverses)
+    "rot180": ({"0": "0", "8": "8", "6": "9", "9": "6"}, True),
+    "hflip": ({"0": "0", "8": "8"}, True),
+    "vflip": ({"0": "0", "8": "8", "3": "3"}, False),
+}
+
+
+def shown(text: str, how: str) -> str | None:
+    """The text a captcha of `text` shows turned or mirrored `how` (SAME_LOOK), or None when
+    one of its digits shows no digit that way."""
+    digits, reverses = SAME_LOOK[how]
+    if not all(d in digits for d in text):
+        return None
+    mapped = "".join(digits[d] for d in text)
+    return mapped[::-1] if reverses else mapped
+
+
 # What a fillable answer is checked against: the image turned or mirrored must not read
 # (ctc) more confidently than it does upright, or the upright image is the turned one. A
-# mirror that reads as the answer's own mirror text is no sign: 0, 3 and 8 mirror onto
+# mirror that reads as what the answer shows mirrored is no sign: 0, 3 and 8 mirror onto
 # themselves top-bottom (033, 818), 0 and 8 left-right read reversed (800 -> 008). A turn is
-# a sign unless it reads the answer itself (609 and 8008 turn into themselves: the answer is
-# right either way up); 606 and 909 turn into each other, so those are signs.
-ORIENTATIONS: tuple[tuple[str, tuple[slice, slice], Callable[[str], str] | None], ...] = (
+# no sign only if it shows the answer itself (609 and 8008 turn into themselves: the answer
+# is right either way up); 606 and 909 turn into each other, so those are signs. Any other
+# read is one, the answer's own text included: a 9 mirrored top-bottom is no 9, so the
+# mirrored 898 that ctc reads as 898 more confidently than the image is a sign.
+ORIENTATIONS: tuple[tuple[str, tuple[slice, slice], Callable[[str], str | None]], ...] = (
     # (reason, index of the turned image, the answer's innocent text when read that way)
-    (UPSIDE_DOWN, (slice(None, None, -1), slice(None, None, -1)), lambda text: text),
-    (MIRRORED, (slice(None), slice(None, None, -1)), lambda text: text[::-1]),
-    (MIRRORED, (slice(None, None, -1), slice(None)), lambda text: text),
+    (
+        UPSIDE_DOWN,
+        (slice(None, None, -1), slice(None, None, -1)),
+        lambda text: text if shown(text, "rot180") == text else None,
+    ),
+    (MIRRORED, (slice(None), slice(None, None, -1)), lambda text: shown(text, "hflip")),
+    (MIRRORED, (slice(None, None, -1), slice(None)), lambda text: shown(text, "vflip")),
 )
 
 
@@ -92,8 +120,17 @@ def passes_gate(passes: list[bool]) -> bool:
 
 def gate_sure(gate: tuple[list[float], float] | None) -> bool:
     """Whether the gate's scores (per rendering, with its threshold; None: no gate) are all at
-    GATE_SURE or above: then the turned and mirrored re-reads are skipped."""
+    GATE_SURE or above: then only the turns the gate may pass are re-read."""
     return gate is not None and min(gate[0]) >= GATE_SURE
+
+
+def turn_may_be_upright(gate: tuple[list[float], float] | None) -> bool:
+    """Whether the image turned or mirrored may be an upright captcha, from the gate's scores
+    of the turned renderings (with its threshold; None: no gate, so it may): only then can
+    the image be a turned captcha, and ctc re-reads it turned. The gate passes every real
+    captcha upright (training/guard.py) and refuses them turned and mirrored, so this takes
+    one gate invoke per orientation instead of a ctc read for nearly every real captcha."""
+    return gate is None or passes_gate([score >= gate[1] for score in gate[0]])
 
 
 def digit_pieces(rgb: np.ndarray) -> int:

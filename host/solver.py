@@ -168,9 +168,11 @@ class Solver:
                 reason = plausibility.NOT_A_CAPTCHA
             elif not plausibility.look_like_captcha(prepared, the_kind):
                 reason = plausibility.NOT_A_CAPTCHA
-            elif reason is None and is_confident(conf) and not plausibility.gate_sure(gate):
-                # only what would be filled, and only when the gate is not sure of it
-                reason = self._turned_reads_better(prepared, the_kind, method, text, conf)
+            elif reason is None and is_confident(conf):  # only what would be filled
+                every_way = not plausibility.gate_sure(gate)
+                reason = self._turned_reads_better(
+                    prepared, the_kind, method, text, conf, every_way
+                )
             if reason is None and gate is None:  # nothing says it is a captcha: never fill
                 reason = plausibility.NO_GATE
         plausible = reason not in plausibility.IMPLAUSIBLE
@@ -213,21 +215,35 @@ class Solver:
             return None
 
     def _turned_reads_better(
-        self, images: list[np.ndarray], kind: Kind, method: str, text: str, conf: float
+        self,
+        images: list[np.ndarray],
+        kind: Kind,
+        method: str,
+        text: str,
+        conf: float,
+        every_way: bool = True,
     ) -> str | None:
         """The reason, if ctc reads the images turned or mirrored (plausibility.ORIENTATIONS)
         more confidently than `conf`, the answer's (for seg: or ctc's own, as seg's
-        confidences run lower); None when none does, or without ctc."""
+        confidences run lower); None when none does, or without ctc. Unless `every_way`, an
+        orientation whose turned images the gate refuses is not re-read
+        (plausibility.turn_may_be_upright)."""
         if ("ctc", kind.name) not in self._readers:
             return None
-        if method == "seg":
-            upright = self._vote("ctc", images, kind)
-            conf = max(conf, 0.0 if upright is None else upright.confidence)
+        against = None if method == "seg" else conf  # for seg: found with the first re-read
         for reason, index, innocent in plausibility.ORIENTATIONS:
-            read = self._vote("ctc", [np.ascontiguousarray(rgb[index]) for rgb in images], kind)
-            if read is None or (innocent is not None and read.text == innocent(text)):
+            turned = [np.ascontiguousarray(rgb[index]) for rgb in images]
+            if not every_way and not plausibility.turn_may_be_upright(
+                self._gate_scores(turned, kind)
+            ):
                 continue
-            if plausibility.upside_down(conf, read.confidence):
+            if against is None:
+                upright = self._vote("ctc", images, kind)
+                against = max(conf, 0.0 if upright is None else upright.confidence)
+            read = self._vote("ctc", turned, kind)
+            if read is None or read.text == innocent(text):
+                continue
+            if plausibility.upside_down(against, read.confidence):
                 return reason
         return None
 
