@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import need
@@ -55,6 +56,11 @@ def walk(request, homes, server) -> Iterator[Walk]:  # noqa: F811
             w.measured[which] = measured
             if which in ("filled", "unsure"):
                 w.badges[which] = wait_badge(session, "?" if which == "unsure" else "")
+            if which == "unsure":  # the student types the captcha left to them: the "?" goes
+                session.close_popup()
+                session.driver.find_element(By.NAME, "passwd2").send_keys("1")
+                session.popup("unsure")
+                w.badges["unsure, then typed"] = wait_badge(session, "")
             elif which == "helper-incompatible":
                 # The gate: the page reloads, no solve reaches the helper, the page is untouched.
                 before = len(session.requests())
@@ -122,7 +128,12 @@ def test_no_resolve_without_a_working_helper(walk: Walk) -> None:
 
 
 def test_badge_for_missing_helper_and_unsure_captcha(walk: Walk) -> None:
-    assert walk.badges == {"filled": "", "unsure": "?", "helper-missing": "!"}
+    assert walk.badges == {
+        "filled": "",
+        "unsure": "?",
+        "unsure, then typed": "",
+        "helper-missing": "!",
+    }
 
 
 def test_incompatible_helper_gets_no_solve_and_page_is_untouched(walk: Walk) -> None:

@@ -88,6 +88,18 @@ test("badge: ? when the page left an unsure captcha to the user, cleared when it
   assert.equal(ext.badge[7], "");
 });
 
+test("badge: the ? goes once the user types the captcha left to them", async () => {
+  let page = { phase: "low-confidence", reason: "low-confidence" };
+  const { ext, send } = await background({ host: hostSpeaking({ protocol: 1, version: "0.2.0" }), page: () => page });
+  await send({ type: "decaptcha:solve", image: "x" });
+  await settle();
+  assert.equal(ext.badge[7], "?");
+  page = { ...page, typed: true };
+  await send({ type: "decaptcha:report", event: "typed", kind: "ais6" });
+  await settle();
+  assert.equal(ext.badge[7], "");
+});
+
 test("the keyboard shortcut re-solves the current tab's captcha", async () => {
   const { ext } = await background({ host: hostSpeaking({ protocol: 1 }), page: { phase: "filled" } });
   const [onCommand] = ext.commands.onCommand.listeners;

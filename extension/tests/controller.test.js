@@ -226,6 +226,30 @@ test("login, still unsure after the vote: the field is left empty, outlined and 
   assert.equal(field.title, "page title");
 });
 
+test("login, unsure: the user typing it is reported once, and a new image starts untyped", async () => {
+  const { window } = dom(loginHtml());
+  const field = window.document.querySelector("input[name=passwd2]");
+  const reports = [];
+  const env = { ...fakeEnv(), report: (event) => reports.push(event) };
+  env.solve = (request) => new Promise((resolve) => env.requests.push({ request, answer: resolve }));
+  const { c } = controllerFor(window, loginSpecWith().spec, { env });
+  env.requests[0].answer(ok(result("123456", 0.5)));
+  await settle();
+  env.requests[1].answer(ok(result("123456", 0.8)));
+  await settle();
+  assert.equal(c.snapshot().phase, PHASE.LOW);
+  assert.equal(c.snapshot().typed, false);
+  for (const value of ["1", "12"]) {
+    field.value = value;
+    field.dispatchEvent(new window.Event("input", { bubbles: true }));
+  }
+  assert.equal(c.snapshot().typed, true);
+  assert.deepEqual(reports.filter((r) => r.event === "typed"), [{ event: "typed", kind: "ais6" }]);
+  loadNewImage(window, window.document.querySelector("img[src^=auth_img]"), "auth_img.php?pwdstr=20261124-6");
+  await settle();
+  assert.equal(c.snapshot().typed, false);
+});
+
 test("NO_ANSWER from the host is treated as unsure, not as a broken host", async () => {
   const { window } = dom(loginHtml());
   const field = window.document.querySelector("input[name=passwd2]");

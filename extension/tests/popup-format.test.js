@@ -47,6 +47,7 @@ test("the badge: ! for a missing or incompatible helper, ? for an unsure captcha
   assert.equal(badgeFor(null, { state: "incompatible" }), "!");
   assert.equal(badgeFor({ phase: "error", error: { code: "HOST_UNAVAILABLE", message: "Specified native messaging host not found." } }, null), "!");
   assert.equal(badgeFor({ phase: "low-confidence" }, { state: "ok" }), "?");
+  assert.equal(badgeFor({ phase: "low-confidence", typed: true }, { state: "ok" }), "", "the user typed it");
   for (const phase of ["filled", "kept-user-input", "off", "solving", "waiting"]) assert.equal(badgeFor({ phase }, { state: "ok" }), "", phase);
   assert.equal(badgeFor({ phase: "error", error: { code: "INTERNAL" } }, { state: "ok" }), "");
   assert.equal(badgeFor(null, { state: "older" }), "");

@@ -195,9 +195,9 @@ function serve(msg, sender, respond) {
     )
     .then(() => {
       // Bookkeeping after the page has its answer: none of it is on the way there.
-      if (msg.type !== MSG.SOLVE) return;
-      noteCaptchaTab(sender.tab?.id);
-      refreshBadge(sender);
+      if (msg.type === MSG.SOLVE) noteCaptchaTab(sender.tab?.id);
+      // After a solve, and when the user typed the captcha left to them (its "?" goes).
+      if (msg.type === MSG.SOLVE || (msg.type === MSG.REPORT && msg.event === "typed")) refreshBadge(sender);
     });
 }
 

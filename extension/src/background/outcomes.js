@@ -94,7 +94,8 @@ export class Outcomes {
     return Promise.resolve(undefined);
   }
 
-  /** What a content script saw: settled (unsure or not), unknown-size, submitted, user-acted. */
+  /** What a content script saw: settled (unsure or not), unknown-size, submitted, user-acted
+   * (typed: the user typed a captcha left to them; only the badge follows it, main.js). */
   report(tabId, msg) {
     return this.#serial(async () => {
       const kind = Object.hasOwn(KINDS, msg?.kind) ? msg.kind : null;

@@ -114,7 +114,7 @@
    * env (the browser): { solve(request) -> reply envelope, capture(img) -> PNG data URL,
    *   isLoaded(img), maySubmit() -> boolean, t(key) -> text, now() -> ms,
    *   sizeOf?(img) -> {width, height}, report?(event) (to the background: settled, unknown-size,
-   *   submitted, user-acted) }
+   *   submitted, user-acted, typed) }
    * gate: { paused: reason | null, hold: boolean } (shared/outcomes.js): paused never fills
    *   nor submits; hold fills only on the user's Re-solve.
    *
@@ -148,6 +148,11 @@
       if (this.#filling) return;
       if (this.#job) this.#job.typed = true;
       this.#marks?.userEdited();
+      // Left to the user, and now typed: the toolbar's "?" (please type it) has been answered.
+      if (this.#view.phase === PHASE.LOW && !this.#view.typed) {
+        this.#setView({ typed: true });
+        this.#env.report?.({ event: "typed", kind: this.#spec.kind });
+      }
     };
 
     #onSubmit = (event) => this.#submitted(event);
@@ -583,7 +588,8 @@
     }
 
     #setView(patch) {
-      this.#view = { ...this.#view, ...patch };
+      const fresh = patch.phase ? { typed: false } : {}; // a new phase: not typed in yet
+      this.#view = { ...this.#view, ...fresh, ...patch };
       // `done` counts settled outcomes, so the popup can wait for the one it asked for.
       if (patch.phase && patch.phase !== PHASE.SOLVING && patch.phase !== PHASE.WAITING) {
         this.#view.done = ++this.#done;

@@ -66,7 +66,7 @@
       PAGE_STATE: "decaptcha:page-state",
       RESOLVE: "decaptcha:resolve",
       // issue 14: outcomes, pause, kept captchas (background/outcomes.js)
-      REPORT: "decaptcha:report", // content -> background: settled / unknown-size / submitted / user-acted
+      REPORT: "decaptcha:report", // content -> background: settled / unknown-size / submitted / user-acted / typed
       RESULT_PAGE: "decaptcha:result-page", // the page after a login submit: its verdict
       LEARNING: "decaptcha:learning", // popup: counters, pause, kept captchas
       RESUME: "decaptcha:resume", // popup: turn autofill back on after a pause

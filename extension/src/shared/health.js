@@ -93,13 +93,14 @@
 
   /**
    * The toolbar badge for an AIS tab: "!" when the helper is missing or must be updated,
-   * "?" when the captcha was left to the user (unsure), "" otherwise.
+   * "?" when the captcha was left to the user (unsure) and they have not typed in it yet,
+   * "" otherwise.
    */
   function badgeFor(pageState, health) {
     const fromPage = pageState?.phase === "error" ? healthOfError(pageState.error) : null;
     const state = fromPage ?? health?.state;
     if (state === HEALTH.MISSING || state === HEALTH.INCOMPATIBLE) return "!";
-    if (pageState?.phase === "low-confidence") return "?";
+    if (pageState?.phase === "low-confidence" && !pageState.typed) return "?";
     return "";
   }
 
