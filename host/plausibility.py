@@ -124,13 +124,19 @@ def gate_sure(gate: tuple[list[float], float] | None) -> bool:
     return gate is not None and min(gate[0]) >= GATE_SURE
 
 
+def gate_refuses(gate: tuple[list[float], float] | None) -> bool:
+    """Whether the gate's scores (per rendering, with its threshold) refuse the image: most
+    renderings below the threshold (`passes_gate`). None, no gate: nothing refuses it."""
+    return gate is not None and not passes_gate([score >= gate[1] for score in gate[0]])
+
+
 def turn_may_be_upright(gate: tuple[list[float], float] | None) -> bool:
     """Whether the image turned or mirrored may be an upright captcha, from the gate's scores
     of the turned renderings (with its threshold; None: no gate, so it may): only then can
     the image be a turned captcha, and ctc re-reads it turned. The gate passes every real
     captcha upright (training/guard.py) and refuses them turned and mirrored, so this takes
     one gate invoke per orientation instead of a ctc read for nearly every real captcha."""
-    return gate is None or passes_gate([score >= gate[1] for score in gate[0]])
+    return not gate_refuses(gate)
 
 
 def digit_pieces(rgb: np.ndarray) -> int:

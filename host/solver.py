@@ -164,7 +164,7 @@ class Solver:
                 text, digits, conf = read.text, read.digits, read.confidence
                 used, agree, reason = method, None, None
             gate = self._gate_scores(prepared, the_kind)  # (scores, threshold) or None
-            if gate is not None and not plausibility.passes_gate([s >= gate[1] for s in gate[0]]):
+            if plausibility.gate_refuses(gate):
                 reason = plausibility.NOT_A_CAPTCHA
             elif not plausibility.look_like_captcha(prepared, the_kind):
                 reason = plausibility.NOT_A_CAPTCHA

@@ -65,6 +65,8 @@ def test_a_turn_may_be_upright_unless_the_gate_refuses_most_turned_renderings() 
     assert plausibility.turn_may_be_upright(([0.2, 0.3, 0.01], 0.1))
     assert not plausibility.turn_may_be_upright(([0.2, 0.01, 0.01], 0.1))
     assert plausibility.turn_may_be_upright(None)  # no gate: nothing rules a turn out
+    assert plausibility.gate_refuses(([0.2, 0.01, 0.01], 0.1))  # what the solve checks too
+    assert not plausibility.gate_refuses(None)
 
 
 def test_a_sure_gate_means_every_rendering_at_gate_sure() -> None:
