@@ -204,6 +204,30 @@ def _seg_conf(r: dict) -> float:
     return max(r["seg"][1], r["ctc"][1] if r["ctc"] else 0.0)
 
 
+def _answer(method: str, r: dict) -> tuple[bool, str | None, float]:
+    """`method`'s answer before the image checks: whether it reaches FILL (auto: both agree
+    and are sure), its text, and what the orientation check holds it against."""
+    if method == "auto":
+        return _auto_ok(r), r["text"], r["auto"]
+    if r[method] is None:
+        return False, None, 0.0
+    against = _seg_conf(r) if method == "seg" else r[method][1]
+    return _alone(method, r), r[method][0], against
+
+
+def _behind_gate(
+    method: str, turned: Callable[[dict, str | None, float], bool]
+) -> Callable[[dict], bool]:
+    """The rule: `method`'s answer reaches FILL, the gate and the pieces check pass it, and the
+    orientation rule `turned` (`_turned_better` or the Solver's `_re_read_turned`) finds no sign."""
+
+    def rule(r: dict) -> bool:
+        ok, text, against = _answer(method, r)
+        return ok and r["gate"] and r["pieces_ok"] and not turned(r, text, against)
+
+    return rule
+
+
 RULES: dict[str, Callable[[dict], bool]] = {
     "auto, before (combine only)": lambda r: r["auto"] >= FILL,
     "auto + ctc and seg agree": lambda r: r["auto"] >= FILL and r["agree"],
@@ -214,16 +238,9 @@ RULES: dict[str, Callable[[dict], bool]] = {
     ),
     "auto + agree + both + gate": lambda r: _auto_ok(r) and r["gate"],
     "auto + agree + both + gate + pieces": lambda r: _auto_ok(r) and r["gate"] and r["pieces_ok"],
-    "auto + agree + both + gate + pieces + turned, every way": lambda r: (
-        _auto_ok(r) and r["gate"] and r["pieces_ok"] and not _turned_better(r, r["text"], r["auto"])
-    ),
+    "auto + agree + both + gate + pieces + turned, every way": _behind_gate("auto", _turned_better),
     "auto + agree + both + gate + pieces + turned, when sure not the turns it refuses (shipped)": (
-        lambda r: (
-            _auto_ok(r)
-            and r["gate"]
-            and r["pieces_ok"]
-            and not _re_read_turned(r, r["text"], r["auto"])
-        )
+        _behind_gate("auto", _re_read_turned)
     ),
     "ctc, before": lambda r: _alone("ctc", r),
     "ctc + pieces + turned (before the gate)": lambda r: (
@@ -231,17 +248,9 @@ RULES: dict[str, Callable[[dict], bool]] = {
     ),
     "ctc + gate": lambda r: _alone("ctc", r) and r["gate"],
     "ctc + gate + pieces": lambda r: _alone("ctc", r) and r["gate"] and r["pieces_ok"],
-    "ctc + gate + pieces + turned, every way": lambda r: (
-        _alone("ctc", r)
-        and r["gate"]
-        and r["pieces_ok"]
-        and not _turned_better(r, r["ctc"][0], r["ctc"][1])
-    ),
-    "ctc + gate + pieces + turned, when sure not the turns it refuses (shipped)": lambda r: (
-        _alone("ctc", r)
-        and r["gate"]
-        and r["pieces_ok"]
-        and not _re_read_turned(r, r["ctc"][0], r["ctc"][1])
+    "ctc + gate + pieces + turned, every way": _behind_gate("ctc", _turned_better),
+    "ctc + gate + pieces + turned, when sure not the turns it refuses (shipped)": _behind_gate(
+        "ctc", _re_read_turned
     ),
     "seg, before": lambda r: _alone("seg", r),
     "seg + pieces + turned (before the gate)": lambda r: (
@@ -249,17 +258,9 @@ RULES: dict[str, Callable[[dict], bool]] = {
     ),
     "seg + gate": lambda r: _alone("seg", r) and r["gate"],
     "seg + gate + pieces": lambda r: _alone("seg", r) and r["gate"] and r["pieces_ok"],
-    "seg + gate + pieces + turned, every way": lambda r: (
-        _alone("seg", r)
-        and r["gate"]
-        and r["pieces_ok"]
-        and not _turned_better(r, r["seg"][0], _seg_conf(r))
-    ),
-    "seg + gate + pieces + turned, when sure not the turns it refuses (shipped)": lambda r: (
-        _alone("seg", r)
-        and r["gate"]
-        and r["pieces_ok"]
-        and not _re_read_turned(r, r["seg"][0], _seg_conf(r))
+    "seg + gate + pieces + turned, every way": _behind_gate("seg", _turned_better),
+    "seg + gate + pieces + turned, when sure not the turns it refuses (shipped)": _behind_gate(
+        "seg", _re_read_turned
     ),
 }
 
@@ -503,14 +504,9 @@ def re_reads_skipped(kind: str, per_transform: int, seeds: Iterable[int] = (15, 
                 r = readings(g.rgb, kind, readers, gate)
                 if not (r["gate"] and r["pieces_ok"]):
                     continue
-                fillable = (
-                    (_auto_ok(r), r["text"], r["auto"]),
-                    (_alone("ctc", r), r["ctc"] and r["ctc"][0], r["ctc"] and r["ctc"][1]),
-                    (_alone("seg", r), r["seg"] and r["seg"][0], r["seg"] and _seg_conf(r)),
-                )
                 if any(
                     ok and _turned_better(r, text, conf) and not _re_read_turned(r, text, conf)
-                    for ok, text, conf in fillable
+                    for ok, text, conf in (_answer(m, r) for m in RATE_METHODS)
                 ):
                     missed.append((round(r["gate_score"], 6), g.name, seed))
     return sorted(missed, reverse=True)
