@@ -56,11 +56,11 @@ def walk(request, homes, server) -> Iterator[Walk]:  # noqa: F811
             w.measured[which] = measured
             if which in ("filled", "unsure"):
                 w.badges[which] = wait_badge(session, "?" if which == "unsure" else "")
-            if which == "unsure":  # the student types the captcha left to them: the "?" goes
-                session.close_popup()
-                session.driver.find_element(By.NAME, "passwd2").send_keys("1")
-                session.popup("unsure")
-                w.badges["unsure, then typed"] = wait_badge(session, "")
+                if which == "unsure":  # the student types the captcha left to them: "?" goes
+                    session.close_popup()
+                    session.driver.find_element(By.NAME, "passwd2").send_keys("1")
+                    session.popup("unsure")
+                    w.badges["unsure, then typed"] = wait_badge(session, "")
             elif which == "helper-incompatible":
                 # The gate: the page reloads, no solve reaches the helper, the page is untouched.
                 before = len(session.requests())

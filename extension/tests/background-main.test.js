@@ -74,27 +74,30 @@ test("badge: ! on an AIS tab as soon as it warms with no helper installed", asyn
   assert.equal(ext.badge[7], "!");
 });
 
-test("badge: ? when the page left an unsure captcha to the user, cleared when it is filled", async () => {
-  let page = { phase: "low-confidence", reason: "low-confidence" };
-  const { ext, send } = await background({ host: hostSpeaking({ protocol: 1, version: "0.2.0" }), page: () => page });
+/** A background whose page (`shown.page`, changeable) left an unsure captcha to the user
+ * after a solve: the badge says "?". */
+async function unsureTab() {
+  const shown = { page: { phase: "low-confidence", reason: "low-confidence" } };
+  const { ext, send } = await background({ host: hostSpeaking({ protocol: 1, version: "0.2.0" }), page: () => shown.page });
   await send({ type: "decaptcha:solve", image: "x" });
   await settle();
   assert.equal(ext.badge[7], "?");
+  return { ext, send, shown };
+}
+
+test("badge: ? when the page left an unsure captcha to the user, cleared when it is filled", async () => {
+  const { ext, send, shown } = await unsureTab();
   const asked = ext.sent.find((s) => s.msg.type === "decaptcha:page-state");
   assert.deepEqual(asked.options, { frameId: 0 }, "the frame that asked is the one asked back");
-  page = { phase: "filled" };
+  shown.page = { phase: "filled" };
   await send({ type: "decaptcha:solve", image: "x" });
   await settle();
   assert.equal(ext.badge[7], "");
 });
 
 test("badge: the ? goes once the user types the captcha left to them", async () => {
-  let page = { phase: "low-confidence", reason: "low-confidence" };
-  const { ext, send } = await background({ host: hostSpeaking({ protocol: 1, version: "0.2.0" }), page: () => page });
-  await send({ type: "decaptcha:solve", image: "x" });
-  await settle();
-  assert.equal(ext.badge[7], "?");
-  page = { ...page, typed: true };
+  const { ext, send, shown } = await unsureTab();
+  shown.page = { ...shown.page, typed: true };
   await send({ type: "decaptcha:report", event: "typed", kind: "ais6" });
   await settle();
   assert.equal(ext.badge[7], "");
