@@ -131,9 +131,8 @@ def proxy(real: list[str], config: Path, record: Recorder) -> int:
                             break
                         arrived.wait(0.05)
             result, error = reply.get("result") or {}, reply.get("error") or {}
-            with write_lock:
-                stdout.write(frame(payload))
-                stdout.flush()
+            # Recorded before it is written: the browser may answer it (a new request, a
+            # filled field the test then reads the events for) before a later record lands.
             record(
                 "reply",
                 id=reply.get("id"),
@@ -142,6 +141,9 @@ def proxy(real: list[str], config: Path, record: Recorder) -> int:
                 code=error.get("code"),
                 held=held,
             )
+            with write_lock:
+                stdout.write(frame(payload))
+                stdout.flush()
 
     forwarder = threading.Thread(target=replies, daemon=True)
     forwarder.start()
