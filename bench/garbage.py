@@ -51,6 +51,7 @@ from training.transforms import FROM_CAPTCHA, MADE, transform
 
 if TYPE_CHECKING:
     from host.gate import GateReader
+    from host.glyph import GlyphReader
 
 TRANSFORMS = (
     *FROM_CAPTCHA,  # rot180, hflip, vflip, strips, crop-resize, crop-pad
@@ -168,7 +169,8 @@ def garbage_set(
 # image turned and mirrored, plausibility.ORIENTATIONS) and `auto` (the uncapped `combine`
 # confidence), `gate_score` (the gate's score, None without one), `gate_sure` (that score is
 # at GATE_SURE), `orient_gate` (per orientation, whether the gate may pass the turned image:
-# plausibility.turn_may_be_upright).
+# plausibility.turn_may_be_upright), `glyph` (the kind's glyph check passes it, host/glyph.py)
+# and `glyph_score` (its score: the least AIS-like digit's; None when not cut into digits).
 # "shipped" is the Solver's rule (host/solver.py with host/plausibility.py).
 def _alone(method: str, r: dict) -> bool:
     return r[method] is not None and r[method][1] >= FILL
@@ -216,14 +218,16 @@ def _answer(method: str, r: dict) -> tuple[bool, str | None, float]:
 
 
 def _behind_gate(
-    method: str, turned: Callable[[dict, str | None, float], bool]
+    method: str, turned: Callable[[dict, str | None, float], bool], glyphs: bool = False
 ) -> Callable[[dict], bool]:
-    """The rule: `method`'s answer reaches FILL, the gate and the pieces check pass it, and the
-    orientation rule `turned` (`_turned_better` or the Solver's `_re_read_turned`) finds no sign."""
+    """The rule: `method`'s answer reaches FILL, the gate and the pieces check pass it (and the
+    glyph check, if `glyphs`), and the orientation rule `turned` (`_turned_better` or the
+    Solver's `_re_read_turned`) finds no sign."""
 
     def rule(r: dict) -> bool:
         ok, text, against = _answer(method, r)
-        return ok and r["gate"] and r["pieces_ok"] and not turned(r, text, against)
+        checks = r["gate"] and r["pieces_ok"] and (r["glyph"] or not glyphs)
+        return ok and checks and not turned(r, text, against)
 
     return rule
 
@@ -239,8 +243,11 @@ RULES: dict[str, Callable[[dict], bool]] = {
     "auto + agree + both + gate": lambda r: _auto_ok(r) and r["gate"],
     "auto + agree + both + gate + pieces": lambda r: _auto_ok(r) and r["gate"] and r["pieces_ok"],
     "auto + agree + both + gate + pieces + turned, every way": _behind_gate("auto", _turned_better),
-    "auto + agree + both + gate + pieces + turned, when sure not the turns it refuses (shipped)": (
+    "auto + agree + both + gate + pieces + turned, when sure not the turns it refuses": (
         _behind_gate("auto", _re_read_turned)
+    ),
+    "auto + agree + both + gate + pieces + glyphs + turned, when sure not those (shipped)": (
+        _behind_gate("auto", _re_read_turned, glyphs=True)
     ),
     "ctc, before": lambda r: _alone("ctc", r),
     "ctc + pieces + turned (before the gate)": lambda r: (
@@ -249,8 +256,11 @@ RULES: dict[str, Callable[[dict], bool]] = {
     "ctc + gate": lambda r: _alone("ctc", r) and r["gate"],
     "ctc + gate + pieces": lambda r: _alone("ctc", r) and r["gate"] and r["pieces_ok"],
     "ctc + gate + pieces + turned, every way": _behind_gate("ctc", _turned_better),
-    "ctc + gate + pieces + turned, when sure not the turns it refuses (shipped)": _behind_gate(
+    "ctc + gate + pieces + turned, when sure not the turns it refuses": _behind_gate(
         "ctc", _re_read_turned
+    ),
+    "ctc + gate + pieces + glyphs + turned, when sure not those (shipped)": _behind_gate(
+        "ctc", _re_read_turned, glyphs=True
     ),
     "seg, before": lambda r: _alone("seg", r),
     "seg + pieces + turned (before the gate)": lambda r: (
@@ -259,15 +269,25 @@ RULES: dict[str, Callable[[dict], bool]] = {
     "seg + gate": lambda r: _alone("seg", r) and r["gate"],
     "seg + gate + pieces": lambda r: _alone("seg", r) and r["gate"] and r["pieces_ok"],
     "seg + gate + pieces + turned, every way": _behind_gate("seg", _turned_better),
-    "seg + gate + pieces + turned, when sure not the turns it refuses (shipped)": _behind_gate(
+    "seg + gate + pieces + turned, when sure not the turns it refuses": _behind_gate(
         "seg", _re_read_turned
+    ),
+    "seg + gate + pieces + glyphs + turned, when sure not those (shipped)": _behind_gate(
+        "seg", _re_read_turned, glyphs=True
     ),
 }
 
 
-def readings(rgb: np.ndarray, kind: str, readers: dict, gate: GateReader | None = None) -> dict:
-    """The uncapped signals of one image (see RULES) from the host's ctc and seg readers and
-    the kind's gate (host/gate.py GateReader; None: no gate, it passes nothing)."""
+def readings(
+    rgb: np.ndarray,
+    kind: str,
+    readers: dict,
+    gate: GateReader | None = None,
+    glyph: GlyphReader | None = None,
+) -> dict:
+    """The uncapped signals of one image (see RULES) from the host's ctc and seg readers, the
+    kind's gate (host/gate.py GateReader) and glyph check (host/glyph.py GlyphReader); None:
+    there is none, it passes nothing."""
     from host.solver import combine
 
     k = KINDS[kind]
@@ -293,6 +313,8 @@ def readings(rgb: np.ndarray, kind: str, readers: dict, gate: GateReader | None 
     out["gate_score"] = score
     out["gate"] = gate is not None and score >= gate.threshold
     out["gate_sure"] = gate is not None and gate_sure(([score], gate.threshold))
+    out["glyph_score"] = None if glyph is None else glyph.score(rgb)
+    out["glyph"] = glyph is not None and glyph.passes(rgb)
     out["orient"], out["orient_gate"] = [], []
     for _, index, _ in ORIENTATIONS:
         turned_rgb = np.ascontiguousarray(rgb[index])
@@ -304,12 +326,16 @@ def readings(rgb: np.ndarray, kind: str, readers: dict, gate: GateReader | None 
     return out
 
 
-def load_readers(kind: str, models_dir: Path | None = None) -> tuple[dict, GateReader | None]:
-    """The host's ctc and seg readers of `kind` (for `readings`) and its gate (None when none
-    is catalogued: the gate rows pass nothing), from `models_dir` or the shipped models."""
+def load_readers(
+    kind: str, models_dir: Path | None = None
+) -> tuple[dict, GateReader | None, GlyphReader | None]:
+    """The host's ctc and seg readers of `kind` (for `readings`), its gate and its glyph
+    check (None when not catalogued: the rows using it pass nothing), from `models_dir` or
+    the shipped models."""
     from host import paths
     from host.ctc import CtcReader
     from host.gate import GateReader
+    from host.glyph import GlyphReader
     from host.seg import SegReader
 
     k = KINDS[kind]
@@ -319,7 +345,11 @@ def load_readers(kind: str, models_dir: Path | None = None) -> tuple[dict, GateR
         gate: GateReader | None = GateReader.from_folder(models, k)
     except Exception:
         gate = None
-    return readers, gate
+    try:
+        glyph: GlyphReader | None = GlyphReader.from_folder(models, k)
+    except Exception:
+        glyph = None
+    return readers, gate, glyph
 
 
 def measure(
@@ -337,7 +367,7 @@ def measure(
     from training.data import split, without_label_errors
 
     k = KINDS[kind]
-    readers, gate = load_readers(kind, models_dir)
+    readers, gate, glyph = load_readers(kind, models_dir)
     result: dict = {"kind": kind, "per_transform": per_transform, "seed": seed, "rules": {}}
     result["real_split"] = real_split
     root = (data_dir or shared_data_dir()) if real else None
@@ -348,11 +378,11 @@ def measure(
         for s in chosen:
             with Image.open(s.path) as image:
                 rgb = np.asarray(image.convert("RGB"), np.uint8)
-            val_rows.append((s.answer, readings(rgb, kind, readers, gate)))
+            val_rows.append((s.answer, readings(rgb, kind, readers, gate, glyph)))
     every = garbage_set(kind, per_transform, seed, data_dir, real)
     items = [g for g in every if not same_look(g)]  # valid captchas are not garbage
     result["same_look"] = len(every) - len(items)
-    rows = [(g, readings(g.rgb, kind, readers, gate)) for g in items]
+    rows = [(g, readings(g.rgb, kind, readers, gate, glyph)) for g in items]
     result["source"] = "real" if root is not None and (root / kind).is_dir() else "synthetic"
     for name, rule in RULES.items():
         entry: dict = {}
@@ -492,17 +522,18 @@ def re_read_share(kind: str) -> dict:
 
 def re_reads_skipped(kind: str, per_transform: int, seeds: Iterable[int] = (15, 16, 17)) -> list:
     """The garbage images (real ones, and a third as many synthetic ones, every transform)
-    that a re-read of every orientation keeps from a fillable answer (auto, ctc or seg) and
-    the Solver's re-reads (`_re_read_turned`) do not: (gate score, name, seed), highest first."""
-    readers, gate = load_readers(kind)
+    past the gate, the pieces and the glyph checks that a re-read of every orientation keeps
+    from a fillable answer (auto, ctc or seg) and the Solver's re-reads (`_re_read_turned`)
+    do not: (gate score, name, seed), highest first."""
+    readers, gate, glyph = load_readers(kind)
     missed = []
     for real, n in ((True, per_transform), (False, max(1, per_transform // 3))):
         for seed in seeds:
             for g in garbage_set(kind, n, seed, real=real):
                 if same_look(g):
                     continue
-                r = readings(g.rgb, kind, readers, gate)
-                if not (r["gate"] and r["pieces_ok"]):
+                r = readings(g.rgb, kind, readers, gate, glyph)
+                if not (r["gate"] and r["pieces_ok"] and r["glyph"]):
                     continue
                 if any(
                     ok and _turned_better(r, text, conf) and not _re_read_turned(r, text, conf)

@@ -8,15 +8,17 @@ typed entries; training writes it with `write_catalogue`. The format, version 1:
         "input": [...], "output": [...],          tensor shapes the file was exported with
         "weights": "float16",                     how the weights are stored
         "calibration": {"temperature": T},        softmax temperature (confidence calibration)
-                                                  (gate: {"threshold": P}, see below)
+                                                  (gate, glyph: {"threshold": P}, see below)
         "validation": {...}                       optional: the figures on the real split
     }}}
 
 `method` names the model's family. "ctc" and "seg" are reading methods of the protocol
 (host/protocol.py METHODS, with "auto" that runs both); GATE ("gate") is not one: it is the
 solver's check that an image is an upright captcha of its kind (host/gate.py), run on every
-solve whatever the method, so a client can never ask for it. Its calibration holds the
-score (a probability) at or above which an image passes, `threshold`.
+solve whatever the method, so a client can never ask for it. Nor is GLYPH ("glyph"): the
+solver's check, before it gives a fillable answer, that each digit the segmenter cut is
+drawn in the AIS font (host/glyph.py). The calibration of either holds the score (a
+probability) at or above which an image passes, `threshold`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ from typing import Any, NamedTuple
 CATALOGUE_FILE = "models.json"
 FORMAT_VERSION = 1
 GATE = "gate"  # the family of the "is this a captcha" models: not a protocol method
+GLYPH = "glyph"  # the family of the "is each digit in the AIS font" models: not one either
+CHECKS = (GATE, GLYPH)  # the families that pass or refuse an image at a catalogued threshold
 
 
 class CatalogueError(ValueError):
@@ -50,7 +54,7 @@ class Entry:
     output: tuple[int, ...]
     temperature: float = 1.0
     weights: str | None = None
-    threshold: float | None = None  # gate only: the score at or above which an image passes
+    threshold: float | None = None  # CHECKS only: the score at or above which an image passes
     validation: dict[str, Any] | None = field(default=None, compare=False)
 
     @property
@@ -96,8 +100,8 @@ class Entry:
             raise CatalogueError(f"{name}: the entry says method {method!r}, kind {kind!r}")
         if not all(isinstance(n, int) for shape in shapes for n in shape):
             raise CatalogueError(f"{name}: input and output must be lists of integers")
-        if method == GATE and not (threshold is not None and 0.0 < threshold < 1.0):
-            raise CatalogueError(f"{name}: a gate needs a calibration threshold in (0, 1)")
+        if method in CHECKS and not (threshold is not None and 0.0 < threshold < 1.0):
+            raise CatalogueError(f"{name}: a {method} check needs a threshold in (0, 1)")
         weights = data.get("weights")
         validation = data.get("validation")
         return cls(

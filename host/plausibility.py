@@ -11,6 +11,11 @@ the readers can still be sure of an answer. So a confidence at or above the fill
 - the segmenter finds the kind's digits: its ink, before any merging or splitting, comes
   apart into `digits - 1` to `digits` same-colour pieces of at least segment.FRAGMENT pixels
   (every labelled real captcha does);
+- for an answer that would be filled: the kind's glyph check (host/glyph.py) passes most
+  renderings, every digit the segmenter cut drawn in the AIS font (`glyphs_refuse`). It is
+  what keeps captchas in other fonts from a fillable answer: behind the other checks `auto`
+  still filled 16 / 84 of ~2,400 held-out-font captchas per kind (ais6 / ais3, seeds 15-18,
+  docs/BENCHMARKS.md "A glyph check per digit"), and none with it;
 - in `auto`: ctc and seg agree on the text and each of them alone reaches the threshold;
 - the image turned 180 degrees, or mirrored left-right or top-bottom (ORIENTATIONS), does
   not read (ctc) more confidently than the answer does (for `seg`: than ctc reads it
@@ -22,10 +27,10 @@ the readers can still be sure of an answer. So a confidence at or above the fill
   passes. Then a fillable answer costs one gate invoke per orientation, and a ctc read only
   for a few real captchas. Every labelled real captcha passes this check.
 
-What each rule still caught that the gate missed, with the gates before synth VERSION 3
-(bench/garbage.py rule table, 300 images per transform from the real captchas, seeds 15 /
-16, confident counts; docs/BENCHMARKS.md; the gates since refuse nearly every other-font
-captcha, "The replica in another font"):
+What each rule still caught that the gate missed, before the glyph check and with the gates
+before synth VERSION 3 (bench/garbage.py rule table, 300 images per transform from the real
+captchas, seeds 15 / 16, confident counts; docs/BENCHMARKS.md; the gates since refuse nearly
+every other-font captcha, "The replica in another font"):
 the pieces check takes auto's gate-passed answers from 299 / 283 to 192 / 189 (ais6) and
 409 / 430 to 298 / 333 (ais3), all of it on other-font captchas; the turned and mirrored
 re-reads (three ctc invokes per fillable answer) then take ais3's turned captchas from 16 / 15
@@ -67,7 +72,7 @@ ONE_MODEL = "one-model"  # auto could run one model only: agreement unknown
 NOT_A_CAPTCHA = "not-a-captcha"  # the segmenter's pieces do not look like the kind's digits
 UPSIDE_DOWN = "upside-down"  # the image turned 180 degrees reads more confidently
 MIRRORED = "mirrored"  # the image mirrored (left-right or top-bottom) reads more confidently
-NO_GATE = "no-gate"  # the kind's gate model is missing or broken: nothing vouches for the image
+NO_GATE = "no-gate"  # the kind's gate or glyph model is missing or broken: nothing vouches for it
 REASONS = (DISAGREE, UNSURE, ONE_MODEL, NOT_A_CAPTCHA, UPSIDE_DOWN, MIRRORED, NO_GATE)
 IMPLAUSIBLE = (NOT_A_CAPTCHA, UPSIDE_DOWN, MIRRORED)  # the image itself is not a captcha
 
@@ -116,6 +121,13 @@ def passes_gate(passes: list[bool]) -> bool:
     """Whether more than half of the renderings pass the kind's gate (host/gate.py), as
     `look_like_captcha` votes: one rendering spoilt by noise does not decide."""
     return 2 * sum(passes) > len(passes)
+
+
+def glyphs_refuse(passes: list[bool] | None) -> bool:
+    """Whether the glyph check (host/glyph.py; per rendering: every digit in the AIS font)
+    refuses the image: most renderings fail it (`passes_gate`'s vote). None, no glyph model:
+    nothing refuses it (the solver then answers NO_GATE)."""
+    return passes is not None and not passes_gate(passes)
 
 
 def gate_sure(gate: tuple[list[float], float] | None) -> bool:

@@ -1,4 +1,4 @@
-"""What the ctc and seg readers (and the gate) share: one .tflite model bound to one captcha kind.
+"""What the readers and the checks share: one .tflite model bound to one captcha kind.
 
 A reader is made for one catalogue entry (host/catalogue.py) or, in training, for one file;
 it knows its kind, so `read(rgb)` needs nothing else. A subclass says which method it is,
@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 
-from host.catalogue import GATE, Entry, read_catalogue
+from host.catalogue import GATE, GLYPH, Entry, read_catalogue
 from host.kinds import KINDS, Kind
 from host.runtime import make_interpreter
 
@@ -26,7 +26,7 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
 
 
 class ModelReader:
-    method: ClassVar[str] = ""  # "ctc", "seg" or "gate": the catalogue entries it reads
+    method: ClassVar[str] = ""  # "ctc", "seg", "gate" or "glyph": the catalogue entries it reads
 
     def __init__(self, path: Path, kind: Kind, temperature: float = 1.0) -> None:
         """Load the .tflite file at `path` for `kind`; raise if it cannot read that kind."""
@@ -72,8 +72,8 @@ class ModelReader:
 
 
 def reader_class(method: str) -> type[ModelReader]:
-    """The reader of `method` (or the gate), imported only when asked: one broken module
-    disables only its own models."""
+    """The reader of `method` (or of a check, GATE or GLYPH), imported only when asked: one
+    broken module disables only its own models."""
     if method == "ctc":
         from host.ctc import CtcReader
 
@@ -86,4 +86,8 @@ def reader_class(method: str) -> type[ModelReader]:
         from host.gate import GateReader
 
         return GateReader
+    if method == GLYPH:
+        from host.glyph import GlyphReader
+
+        return GlyphReader
     raise ValueError(f"no reader for method {method!r}")

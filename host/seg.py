@@ -13,19 +13,31 @@ from pathlib import Path
 import numpy as np
 
 from host.kinds import Kind
+from host.limits import MAX_IMAGES
 from host.reader import ModelReader, softmax
 from host.segment import CROP, PLANES, segment
 
+# The crops of the last few images: the seg read and the glyph check (host/glyph.py) of one
+# solve cut each of its renderings once. Each (shape, digits, pixels, read-only crops or None).
+_recent: list[tuple[tuple[int, ...], int, bytes, np.ndarray | None]] = []
+
 
 def preprocess(rgb: np.ndarray, kind: Kind) -> np.ndarray | None:
-    """RGB uint8 (H, W, 3) -> float32 (digits, CROP, CROP, PLANES) CNN input, or None.
+    """RGB uint8 (H, W, 3) -> float32 (digits, CROP, CROP, PLANES) CNN input (read-only), or None.
 
     None when the image does not come apart into exactly `kind.digits` digits.
     """
+    global _recent
+    key = (rgb.shape, kind.digits, rgb.tobytes())
+    for entry in _recent:
+        if entry[:3] == key:
+            return entry[3]
     crops = segment(rgb, kind.digits)
-    if crops is None:
-        return None
-    return np.ascontiguousarray(crops.transpose(0, 2, 3, 1))
+    out = None if crops is None else np.ascontiguousarray(crops.transpose(0, 2, 3, 1))
+    if out is not None:
+        out.flags.writeable = False
+    _recent = [(*key, out), *_recent[: MAX_IMAGES - 1]]  # a new list: safe to read meanwhile
+    return out
 
 
 class SegReader(ModelReader):

@@ -11,8 +11,9 @@ is answered with its confidence discounted by the other's, cA(1-cB) / (1 - cA*cB
 probability that A is right given that at most one of two independent readers is.
 Then host/plausibility.py's checks cap the confidence below the fill threshold when the
 kind's gate (host/gate.py, loaded with the kind's readers) says the image is not an upright
-captcha of the kind, or cannot say (no gate model), or (`auto`) when ctc and seg are not
-both sure of one text.
+captcha of the kind, or, for an answer that would be filled, its glyph check (host/glyph.py)
+says a digit is not in the AIS font; or when either cannot say (no such model), or (`auto`)
+when ctc and seg are not both sure of one text.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import numpy as np
 from PIL import Image
 
 from host import log, paths, plausibility
-from host.catalogue import CATALOGUE_FILE, GATE, Catalogue, entry_name, read_catalogue
+from host.catalogue import CATALOGUE_FILE, GATE, GLYPH, Catalogue, entry_name, read_catalogue
 from host.confidence import Reading, is_confident, reading_of
 from host.errors import Code, HostError
 from host.kinds import KINDS, Kind, kind_for_size
@@ -38,9 +39,10 @@ from host.runtime import runtime_name
 
 if TYPE_CHECKING:  # imported when loaded (host/reader.py reader_class), like the readers
     from host.gate import GateReader
+    from host.glyph import GlyphReader
 
 MODEL_METHODS = tuple(m for m in METHODS if m != AUTO)  # one model each: ctc, seg
-FAMILIES = (*MODEL_METHODS, GATE)  # every model a kind loads: its readers and its gate
+FAMILIES = (*MODEL_METHODS, GATE, GLYPH)  # every model a kind loads: its readers, its checks
 
 
 @dataclass
@@ -164,16 +166,22 @@ class Solver:
                 text, digits, conf = read.text, read.digits, read.confidence
                 used, agree, reason = method, None, None
             gate = self._gate_scores(prepared, the_kind)  # (scores, threshold) or None
+            vouched = gate is not None  # the checks ran: the gate (and, to fill, the glyphs)
             if plausibility.gate_refuses(gate):
                 reason = plausibility.NOT_A_CAPTCHA
             elif not plausibility.look_like_captcha(prepared, the_kind):
                 reason = plausibility.NOT_A_CAPTCHA
             elif reason is None and is_confident(conf):  # only what would be filled
-                every_way = not plausibility.gate_sure(gate)
-                reason = self._turned_reads_better(
-                    prepared, the_kind, method, text, conf, every_way
-                )
-            if reason is None and gate is None:  # nothing says it is a captcha: never fill
+                glyphs = self._glyph_passes(prepared, the_kind)
+                vouched = vouched and glyphs is not None
+                if plausibility.glyphs_refuse(glyphs):
+                    reason = plausibility.NOT_A_CAPTCHA
+                else:
+                    every_way = not plausibility.gate_sure(gate)
+                    reason = self._turned_reads_better(
+                        prepared, the_kind, method, text, conf, every_way
+                    )
+            if reason is None and not vouched:  # nothing says it is a captcha: never fill
                 reason = plausibility.NO_GATE
         plausible = reason not in plausibility.IMPLAUSIBLE
         conf = plausibility.capped(conf, reason)
@@ -212,6 +220,17 @@ class Solver:
             return [gate.score(rgb) for rgb in images], gate.threshold
         except Exception as exc:  # a gate that fails makes nothing fillable, it breaks nothing
             log.get().warning("gate %s failed: %s: %s", kind.name, type(exc).__name__, exc)
+            return None
+
+    def _glyph_passes(self, images: list[np.ndarray], kind: Kind) -> list[bool] | None:
+        """Whether the kind's glyph check passes each rendering; None without one that runs."""
+        glyph = cast("GlyphReader | None", self._readers.get((GLYPH, kind.name)))
+        if glyph is None:
+            return None
+        try:
+            return [glyph.passes(rgb) for rgb in images]
+        except Exception as exc:  # a check that fails makes nothing fillable, it breaks nothing
+            log.get().warning("glyph %s failed: %s: %s", kind.name, type(exc).__name__, exc)
             return None
 
     def _turned_reads_better(

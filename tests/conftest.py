@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -77,3 +78,15 @@ def tflite214_outputs(tmp_path: Path, inputs: dict[Path, np.ndarray]) -> dict[Pa
     assert done.returncode == 0, done.stderr[-2000:]
     got = json.loads(done.stdout)
     return {model: np.array(got[str(model)]) for model in inputs}
+
+
+def copy_models(to: Path, drop: str | None = None, corrupt: str | None = None) -> None:
+    """models/ copied into `to`, without the entry `drop` or with the file of `corrupt` spoilt."""
+    need((REPO / "models" / "models.json").exists(), "models/ is not built yet")
+    meta = json.loads((REPO / "models" / "models.json").read_text())
+    meta["models"].pop(drop, None)
+    for entry in meta["models"].values():
+        shutil.copy(REPO / "models" / entry["file"], to / entry["file"])
+    if corrupt is not None:
+        (to / meta["models"][corrupt]["file"]).write_bytes(b"TFL3 but not a model" * 10)
+    (to / "models.json").write_text(json.dumps(meta))

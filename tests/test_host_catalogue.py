@@ -15,7 +15,8 @@ from host.catalogue import (
     read_catalogue,
     write_catalogue,
 )
-from host.solver import Solver
+from host.kinds import KINDS
+from host.solver import FAMILIES, Solver
 from tests.conftest import REPO, need
 
 MODELS = REPO / "models"
@@ -42,9 +43,7 @@ def test_the_shipped_catalogue_round_trips_exactly(tmp_path: Path) -> None:
     need((MODELS / "models.json").exists(), "models/ is not built yet")
     catalogue = read_catalogue(MODELS)
     assert not catalogue.problems
-    assert set(catalogue.entries) == {
-        f"{family}_{kind}" for family in ("ctc", "seg", "gate") for kind in ("ais6", "ais3")
-    }
+    assert set(catalogue.entries) == {f"{family}_{kind}" for family in FAMILIES for kind in KINDS}
     written = write_catalogue(tmp_path, catalogue.entries.values())
     assert json.loads(written.read_text()) == json.loads((MODELS / "models.json").read_text())
 

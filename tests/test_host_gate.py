@@ -3,8 +3,6 @@ Solver uses it: loaded with the kind, reported by status, and without it nothing
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,22 +14,10 @@ from host.confidence import is_confident
 from host.gate import GateReader
 from host.kinds import KINDS
 from host.solver import Solver
-from tests.conftest import REPO, need, tflite214_outputs
+from tests.conftest import REPO, copy_models, need, tflite214_outputs
 from training import synth
 
 MODELS = REPO / "models"
-
-
-def copy_models(to: Path, drop: str | None = None, corrupt: str | None = None) -> None:
-    """models/ copied into `to`, without the entry `drop` or with the file of `corrupt` spoilt."""
-    need((MODELS / "models.json").exists(), "models/ is not built yet")
-    meta = json.loads((MODELS / "models.json").read_text())
-    meta["models"].pop(drop, None)
-    for entry in meta["models"].values():
-        shutil.copy(MODELS / entry["file"], to / entry["file"])
-    if corrupt is not None:
-        (to / meta["models"][corrupt]["file"]).write_bytes(b"TFL3 but not a gate" * 10)
-    (to / "models.json").write_text(json.dumps(meta))
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from host.confidence import Reading
 from host.errors import HostError
 from host.kinds import KINDS
-from host.solver import Solver, combine
+from host.solver import FAMILIES, Solver, combine
 from tests.conftest import REPO, need
 from training import synth
 
@@ -112,9 +112,7 @@ def test_no_models_is_a_model_error_kept_for_status(tmp_path: Path) -> None:
     broken = Solver(tmp_path)
     status = broken.status()
     assert status["runtime"].split()[0] in {"ai-edge-litert", "tflite-runtime"}
-    assert set(status["models"]) == {
-        f"{family}_{kind}" for family in ("ctc", "seg", "gate") for kind in ("ais6", "ais3")
-    }
+    assert set(status["models"]) == {f"{family}_{kind}" for family in FAMILIES for kind in KINDS}
     assert not any(m["loaded"] for m in status["models"].values())
     assert all("models.json" in m["error"] for m in status["models"].values())
     for method in ("ctc", "seg", "auto"):
@@ -161,9 +159,11 @@ def test_a_kind_loads_on_its_first_solve_and_status_says_what_is_not_loaded_yet(
         "ctc_ais6": "loaded",
         "seg_ais6": "loaded",
         "gate_ais6": "loaded",
+        "glyph_ais6": "loaded",
         "ctc_ais3": "not loaded yet",
         "seg_ais3": "not loaded yet",
         "gate_ais3": "not loaded yet",
+        "glyph_ais3": "not loaded yet",
     }
     assert solver.load() == ["ais3"] and solver.load() == []
     assert set(states(solver).values()) == {"loaded"} and solver.status()["ready"] is True

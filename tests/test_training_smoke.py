@@ -16,7 +16,9 @@ import numpy as np
 import pytest
 
 from host.kinds import KINDS
+from host.solver import FAMILIES
 from tests.conftest import REPO, need
+from training import synth
 
 
 @pytest.mark.slow
@@ -35,16 +37,20 @@ def test_smoke_run_builds_loadable_models(tmp_path: Path) -> None:
     assert "epoch 2/2" in done.stdout  # progress output
     built = tmp_path / "models"
     meta = json.loads((built / "models.json").read_text())["models"]
-    assert {"ctc_ais6", "ctc_ais3", "gate_ais6", "gate_ais3"} <= set(meta)
+    assert {f"{family}_{kind}" for family in FAMILIES for kind in KINDS} == set(meta)
     assert (tmp_path / "report.md").exists() and (tmp_path / "report.json").exists()
     assert (tmp_path / "curves.png").stat().st_size > 1000
 
     from host.ctc import CtcReader
     from host.gate import GateReader
+    from host.glyph import GlyphReader
 
     for kind in KINDS.values():
         gate = GateReader.from_folder(built / "gate", kind)
         assert 0.0 <= gate.score(np.full((kind.height, kind.width, 3), 255, np.uint8)) <= 1.0
+        glyph = GlyphReader.from_folder(built / "glyph", kind)
+        score = glyph.score(synth.batch(kind.name, 1, seed=5)[0][0])
+        assert score is None or 0.0 <= score <= 1.0
         reader = CtcReader.from_folder(built / "ctc", kind)
         rgb = np.full((kind.height, kind.width, 3), 255, np.uint8)
         probs = reader.read(rgb)  # an untrained model: any answer, but it must run

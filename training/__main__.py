@@ -25,7 +25,14 @@ import sys
 import time
 from pathlib import Path
 
-from host.catalogue import CATALOGUE_FILE, CatalogueError, Entry, read_catalogue, write_catalogue
+from host.catalogue import (
+    CATALOGUE_FILE,
+    GATE,
+    CatalogueError,
+    Entry,
+    read_catalogue,
+    write_catalogue,
+)
 from host.kinds import KINDS
 from host.solver import FAMILIES
 from training import data as dataset
@@ -47,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=OUT, help="output folder")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
-        "--only", choices=FAMILIES, help="build one family's models (ctc, seg or the gate)"
+        "--only", choices=FAMILIES, help="build one family's models (ctc, seg, gate, glyph)"
     )
     parser.add_argument("--no-install", action="store_true", help="do not copy into models/")
     args = parser.parse_args(argv)
@@ -76,8 +83,10 @@ def main(argv: list[str] | None = None) -> int:
             from training.train_ctc import run
         elif method == "seg":
             from training.train_seg import run
-        else:
+        elif method == GATE:
             from training.train_gate import run
+        else:
+            from training.train_glyph import run
         results[method] = run(args.out / "models" / method, real, seed=args.seed, smoke=args.smoke)
 
     merge_catalogue(args.out / "models", results, keep_others=False)

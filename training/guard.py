@@ -4,8 +4,9 @@ After a run, each built model and the shipped model of the same name (models/) r
 real validation split (the merged one of training/merge.py), through the host's readers. A
 built model that reads fewer of them right is a regression: `python -m training` then says
 so, exits non-zero and leaves models/ as it was. A shipped model that is missing or does not
-load cannot be compared: the built one may replace it (the message says so). For a gate
-(host/gate.py) "right" means passed: every real validation captcha should be.
+load cannot be compared: the built one may replace it (the message says so). For a check
+(the gate, host/gate.py, and the glyphs, host/glyph.py) "right" means passed: every real
+validation captcha should be.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from host.catalogue import GATE
+from host.catalogue import GATE, GLYPH
 from host.ctc import CtcReader
 from host.gate import GateReader
+from host.glyph import GlyphReader
 from host.imageio import decode_png
 from host.kinds import KINDS, Kind
 from host.seg import SegReader
@@ -23,7 +25,7 @@ from training import data as dataset
 from training import merge
 from training.validate import read_split
 
-READERS = {"ctc": CtcReader, "seg": SegReader, GATE: GateReader}
+READERS = {"ctc": CtcReader, "seg": SegReader, GATE: GateReader, GLYPH: GlyphReader}
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def compare(
 
 
 def right(method: str, folder: Path, kind: Kind, val: list[dataset.Sample]) -> int:
-    """How many of `val` the model of `method` in `folder` reads right (a gate: passes)."""
+    """How many of `val` the model of `method` in `folder` reads right (a check: passes)."""
     reader = READERS[method].from_folder(folder, kind)
     if isinstance(reader, GateReader):
         return sum(reader.passes(decode_png(s.path.read_bytes())) for s in val)
