@@ -5,10 +5,11 @@ Each run is a fresh process (`python -m bench.phases --child PNG`) that does, in
 a cold host does, timing each phase with the wall clock and with the process's CPU time:
 the three heavy imports (the import floor of bench/coldstart.py), the host's own modules,
 the catalogue, per model the interpreter (open the file; allocate tensors, where the XNNPACK
-delegate packs the weights) and the warm-up read of a blank image, then the first solve of
-a real captcha and a second one. The parent runs it `runs` times and reports medians. This
-is a breakdown of the work, not the host's schedule: host/solver.py decides what is done
-before the first answer (the whole catalogue, or only the asked kind's models).
+delegate, for the models that use it, packs the weights) and the warm-up read of a blank
+image, then the first solve of a real captcha and a second one. The parent runs it `runs`
+times and reports medians. This is a breakdown of the work, not the host's schedule:
+host/solver.py decides what is done before the first answer (the whole catalogue, or only
+the asked kind's models).
 """
 
 from __future__ import annotations
@@ -51,10 +52,11 @@ def _child(png_path: Path) -> dict[str, tuple[float, float]]:
     readers = {}
     for name, entry in sorted(catalogue.entries.items()):
         cls = reader_class(entry.method)
-        raw = runtime._Interpreter(model_path=str(catalogue.path(entry)), num_threads=1)
+        raw = runtime.open_interpreter(catalogue.path(entry), cls.xnnpack)
         lap(f"{name}: open the model")
         raw.allocate_tensors()
-        lap(f"{name}: allocate tensors (XNNPACK packs the weights)")
+        how = "XNNPACK packs the weights" if cls.xnnpack else "builtin kernels, no XNNPACK"
+        lap(f"{name}: allocate tensors ({how})")
         readers[name] = cls.for_entry(catalogue.folder, entry)
         lap(f"{name}: reader again (open + allocate, for the warm-up)")
     for name, reader in sorted(readers.items()):

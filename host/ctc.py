@@ -61,6 +61,9 @@ class CtcReader(ModelReader):
     """The ctc model of one kind; `read` as in ARCHITECTURE.md."""
 
     method = "ctc"
+    # Builtin kernels: XNNPACK packing the weights took 10.5 ms (ais6) and 7.9 ms (ais3) of a
+    # cold start and saved 0.25 ms (ais6) and nothing (ais3) per read (docs/BENCHMARKS.md).
+    xnnpack = False
 
     def check_shapes(self, path: Path, kind: Kind, inp: tuple, out: tuple) -> None:
         if inp != (1, kind.height, kind.width, 3):

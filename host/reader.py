@@ -27,12 +27,13 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
 
 class ModelReader:
     method: ClassVar[str] = ""  # "ctc", "seg", "gate" or "glyph": the catalogue entries it reads
+    xnnpack: ClassVar[bool] = True  # run by the XNNPACK delegate (host/runtime.py)
 
     def __init__(self, path: Path, kind: Kind, temperature: float = 1.0) -> None:
         """Load the .tflite file at `path` for `kind`; raise if it cannot read that kind."""
         self.kind = kind
         self.temperature = temperature
-        self._interpreter: Any = make_interpreter(path)
+        self._interpreter: Any = make_interpreter(path, self.xnnpack)
         inp = self._interpreter.get_input_details()[0]
         out = self._interpreter.get_output_details()[0]
         self.check_shapes(path, kind, tuple(inp["shape"]), tuple(out["shape"]))

@@ -149,3 +149,22 @@ def test_shipped_model_meets_target_on_real_validation(kind: str, real_data: Pat
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-v"]))
+
+
+@pytest.mark.parametrize("kind", ["ais6", "ais3"])
+def test_the_ctc_models_read_alike_without_xnnpack(kind: str) -> None:
+    """The ctc readers run on the builtin kernels (host/ctc.py: XNNPACK's weight packing cost
+    more at a cold start than it saved); the delegate gives the same logits."""
+    from host.runtime import make_interpreter
+
+    need((MODELS / "models.json").exists(), "models/ is not built yet")
+    reader = ctc.CtcReader.from_folder(MODELS, KINDS[kind])
+    delegated = make_interpreter(MODELS / f"ctc_{kind}.tflite", xnnpack=True)
+    inp, out = delegated.get_input_details()[0]["index"], delegated.get_output_details()[0]
+    images, _ = synth.batch(kind, 10, seed=57)
+    for rgb in images:
+        x = ctc.preprocess(rgb)[None]
+        delegated.set_tensor(inp, x)
+        delegated.invoke()
+        assert np.abs(reader.invoke(x) - delegated.get_tensor(out["index"])).max() < 1e-4
+    assert reader.xnnpack is False
