@@ -38,7 +38,6 @@ from host.kinds import KINDS
 from host.plausibility import (
     ORIENTATIONS,
     SAME_LOOK,
-    gate_sure,
     looks_like_captcha,
     shown,
     turn_may_be_upright,
@@ -167,10 +166,10 @@ def garbage_set(
 # >= FILL. `r` holds ctc/seg (text, confidence) or None, `gate` (the kind's gate passes it,
 # host/gate.py), `pieces_ok` (the segmenter's check), `orient` (ctc's (text, confidence) of the
 # image turned and mirrored, plausibility.ORIENTATIONS) and `auto` (the uncapped `combine`
-# confidence), `gate_score` (the gate's score, None without one), `gate_sure` (that score is
-# at GATE_SURE), `orient_gate` (per orientation, whether the gate may pass the turned image:
-# plausibility.turn_may_be_upright), `glyph` (the kind's glyph check passes it, host/glyph.py)
-# and `glyph_score` (its score: the least AIS-like digit's; None when not cut into digits).
+# confidence), `gate_score` (the gate's score, None without one), `orient_gate` (per
+# orientation, whether the gate may pass the turned image: plausibility.turn_may_be_upright),
+# `glyph` (the kind's glyph check passes it, host/glyph.py) and `glyph_score` (its score: the
+# least AIS-like digit's; None when not cut into digits).
 # "shipped" is the Solver's rule (host/solver.py with host/plausibility.py).
 def _alone(method: str, r: dict) -> bool:
     return r[method] is not None and r[method][1] >= FILL
@@ -191,10 +190,9 @@ def _turned_better(
 
 
 def _re_read_turned(r: dict, text: str | None, confidence: float) -> bool:
-    """The Solver's rule behind the gate: `_turned_better` over every orientation, or when the
-    gate is sure of the image (host/plausibility.py GATE_SURE) over those whose turned image
-    it may pass (turn_may_be_upright)."""
-    return _turned_better(r, text, confidence, r["orient_gate"] if r["gate_sure"] else None)
+    """The Solver's rule behind the gate: `_turned_better` over the orientations whose turned
+    image the gate may pass (host/plausibility.py turn_may_be_upright)."""
+    return _turned_better(r, text, confidence, r["orient_gate"])
 
 
 def _auto_ok(r: dict) -> bool:
@@ -243,10 +241,13 @@ RULES: dict[str, Callable[[dict], bool]] = {
     "auto + agree + both + gate": lambda r: _auto_ok(r) and r["gate"],
     "auto + agree + both + gate + pieces": lambda r: _auto_ok(r) and r["gate"] and r["pieces_ok"],
     "auto + agree + both + gate + pieces + turned, every way": _behind_gate("auto", _turned_better),
-    "auto + agree + both + gate + pieces + turned, when sure not the turns it refuses": (
+    "auto + agree + both + gate + pieces + turned, not the turns it refuses": (
         _behind_gate("auto", _re_read_turned)
     ),
-    "auto + agree + both + gate + pieces + glyphs + turned, when sure not those (shipped)": (
+    "auto + agree + both + gate + pieces + glyphs + turned, every way": (
+        _behind_gate("auto", _turned_better, glyphs=True)
+    ),
+    "auto + agree + both + gate + pieces + glyphs + turned, not those refused (shipped)": (
         _behind_gate("auto", _re_read_turned, glyphs=True)
     ),
     "ctc, before": lambda r: _alone("ctc", r),
@@ -256,10 +257,11 @@ RULES: dict[str, Callable[[dict], bool]] = {
     "ctc + gate": lambda r: _alone("ctc", r) and r["gate"],
     "ctc + gate + pieces": lambda r: _alone("ctc", r) and r["gate"] and r["pieces_ok"],
     "ctc + gate + pieces + turned, every way": _behind_gate("ctc", _turned_better),
-    "ctc + gate + pieces + turned, when sure not the turns it refuses": _behind_gate(
-        "ctc", _re_read_turned
+    "ctc + gate + pieces + turned, not the turns it refuses": _behind_gate("ctc", _re_read_turned),
+    "ctc + gate + pieces + glyphs + turned, every way": _behind_gate(
+        "ctc", _turned_better, glyphs=True
     ),
-    "ctc + gate + pieces + glyphs + turned, when sure not those (shipped)": _behind_gate(
+    "ctc + gate + pieces + glyphs + turned, not those refused (shipped)": _behind_gate(
         "ctc", _re_read_turned, glyphs=True
     ),
     "seg, before": lambda r: _alone("seg", r),
@@ -269,10 +271,11 @@ RULES: dict[str, Callable[[dict], bool]] = {
     "seg + gate": lambda r: _alone("seg", r) and r["gate"],
     "seg + gate + pieces": lambda r: _alone("seg", r) and r["gate"] and r["pieces_ok"],
     "seg + gate + pieces + turned, every way": _behind_gate("seg", _turned_better),
-    "seg + gate + pieces + turned, when sure not the turns it refuses": _behind_gate(
-        "seg", _re_read_turned
+    "seg + gate + pieces + turned, not the turns it refuses": _behind_gate("seg", _re_read_turned),
+    "seg + gate + pieces + glyphs + turned, every way": _behind_gate(
+        "seg", _turned_better, glyphs=True
     ),
-    "seg + gate + pieces + glyphs + turned, when sure not those (shipped)": _behind_gate(
+    "seg + gate + pieces + glyphs + turned, not those refused (shipped)": _behind_gate(
         "seg", _re_read_turned, glyphs=True
     ),
 }
@@ -312,7 +315,6 @@ def readings(
     score = None if gate is None else gate.score(rgb)
     out["gate_score"] = score
     out["gate"] = gate is not None and score >= gate.threshold
-    out["gate_sure"] = gate is not None and gate_sure(([score], gate.threshold))
     out["glyph_score"] = None if glyph is None else glyph.score(rgb)
     out["glyph"] = glyph is not None and glyph.passes(rgb)
     out["orient"], out["orient_gate"] = [], []
@@ -493,28 +495,24 @@ def render_rates(rates: dict) -> list[str]:
 
 def re_read_share(kind: str) -> dict:
     """How many ctc re-reads a fillable answer pays for (host/solver.py), over the labelled
-    real captchas: three below GATE_SURE, else one per orientation whose turned image the
-    gate may pass (plausibility.turn_may_be_upright). The share of them below GATE_SURE, the
-    share paying any re-read, and the mean number of re-reads."""
+    real captchas: one per orientation whose turned image the gate may pass
+    (plausibility.turn_may_be_upright). The share paying any re-read, and the mean number."""
     root = shared_data_dir()
     gate = load_readers(kind)[1]
     if root is None or not (root / kind).is_dir() or gate is None:
         raise ValueError(f"re-read share of {kind}: needs ../shared/data/{kind} and a gate")
-    unsure, counts = [], []
+    counts = []
     for s in load_folder(root / kind, KINDS[kind].digits):
         with Image.open(s.path) as image:
             rgb = np.asarray(image.convert("RGB"), np.uint8)
-        sure = gate_sure(([gate.score(rgb)], gate.threshold))
         turns = [
             turn_may_be_upright(([gate.score(np.ascontiguousarray(rgb[index]))], gate.threshold))
             for _, index, _ in ORIENTATIONS
         ]
-        unsure.append(not sure)
-        counts.append(sum(turns) if sure else len(turns))
+        counts.append(sum(turns))
     return {
         "kind": kind,
         "images": len(counts),
-        "below_gate_sure": round(float(np.mean(unsure)), 4),
         "any_re_read": round(float(np.mean([c > 0 for c in counts])), 4),
         "mean_re_reads": round(float(np.mean(counts)), 3),
     }

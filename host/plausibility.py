@@ -20,12 +20,14 @@ the readers can still be sure of an answer. So a confidence at or above the fill
 - the image turned 180 degrees, or mirrored left-right or top-bottom (ORIENTATIONS), does
   not read (ctc) more confidently than the answer does (for `seg`: than ctc reads it
   upright), unless it reads as what the answer's digits show that way (SAME_LOOK: a mirror
-  of 800 reads 008, 609 turned reads 609). These three ctc re-reads were half of a warm
-  auto solve. When the gate is very sure of the image (`gate_sure`, GATE_SURE), only the
-  orientations whose turned image the gate may pass are re-read (`turn_may_be_upright`): if
-  the image were a turned captcha, turning it back would give an upright one, which the gate
-  passes. Then a fillable answer costs one gate invoke per orientation, and a ctc read only
-  for a few real captchas. Every labelled real captcha passes this check.
+  of 800 reads 008, 609 turned reads 609). Only the orientations whose turned image the
+  gate may pass are re-read (`turn_may_be_upright`): if the image were a turned captcha,
+  turning it back would give an upright one, which the gate passes. So a fillable answer
+  costs one gate invoke per orientation, and a ctc read for about 1% of the real login
+  captchas and 9% of the course ones. (Before the glyph check all three ran unless the gate
+  was very sure of the image: those re-reads also caught, by chance, a few captchas in other
+  fonts; with it, none is lost: bench/garbage.py `re_reads_skipped`.) Every labelled real
+  captcha passes this check.
 
 What each rule still caught that the gate missed, before the glyph check and with the gates
 before synth VERSION 3 (bench/garbage.py rule table, 300 images per transform from the real
@@ -54,16 +56,6 @@ from host.kinds import Kind
 from host.segment import FRAGMENT, pieces
 
 CAP = 0.5  # the most an answer that fails a check may claim: well below the fill threshold
-
-# A gate score this high vouches for the image: the orientation re-reads then skip the turns
-# the gate refuses (turn_may_be_upright); below it all three run. Those that run below it
-# also catch, by chance, captchas in other fonts that the gate passed: of the ones only they
-# catch (bench/garbage.py re_reads_skipped, seeds 15-17, 300 real and 100 synthetic per
-# transform), the highest gate scores were 0.99938 (ais6) and 0.9964 (ais3), both Aileron,
-# logits 7.4 and 5.6; this is logit 9.2. 66% (ais6) and 75% (ais3) of the labelled real
-# captchas score at least this. A retrained gate must be measured again:
-# `python -m bench.garbage --re-reads` lists what a skipped re-read let through.
-GATE_SURE = 0.9999
 
 # Why an answer was capped (the `reason` of the solve result).
 DISAGREE = "disagree"  # ctc and seg read different texts, or one read nothing
@@ -128,12 +120,6 @@ def glyphs_refuse(passes: list[bool] | None) -> bool:
     refuses the image: most renderings fail it (`passes_gate`'s vote). None, no glyph model:
     nothing refuses it (the solver then answers NO_GATE)."""
     return passes is not None and not passes_gate(passes)
-
-
-def gate_sure(gate: tuple[list[float], float] | None) -> bool:
-    """Whether the gate's scores (per rendering, with its threshold; None: no gate) are all at
-    GATE_SURE or above: then only the turns the gate may pass are re-read."""
-    return gate is not None and min(gate[0]) >= GATE_SURE
 
 
 def gate_refuses(gate: tuple[list[float], float] | None) -> bool:

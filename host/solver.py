@@ -177,10 +177,7 @@ class Solver:
                 if plausibility.glyphs_refuse(glyphs):
                     reason = plausibility.NOT_A_CAPTCHA
                 else:
-                    every_way = not plausibility.gate_sure(gate)
-                    reason = self._turned_reads_better(
-                        prepared, the_kind, method, text, conf, every_way
-                    )
+                    reason = self._turned_reads_better(prepared, the_kind, method, text, conf)
             if reason is None and not vouched:  # nothing says it is a captcha: never fill
                 reason = plausibility.NO_GATE
         plausible = reason not in plausibility.IMPLAUSIBLE
@@ -234,27 +231,18 @@ class Solver:
             return None
 
     def _turned_reads_better(
-        self,
-        images: list[np.ndarray],
-        kind: Kind,
-        method: str,
-        text: str,
-        conf: float,
-        every_way: bool = True,
+        self, images: list[np.ndarray], kind: Kind, method: str, text: str, conf: float
     ) -> str | None:
         """The reason, if ctc reads the images turned or mirrored (plausibility.ORIENTATIONS)
         more confidently than `conf`, the answer's (for seg: or ctc's own, as seg's
-        confidences run lower); None when none does, or without ctc. Unless `every_way`, an
-        orientation whose turned images the gate refuses is not re-read
-        (plausibility.turn_may_be_upright)."""
+        confidences run lower); None when none does, or without ctc. An orientation whose
+        turned images the gate refuses is not re-read (plausibility.turn_may_be_upright)."""
         if ("ctc", kind.name) not in self._readers:
             return None
         against = None if method == "seg" else conf  # for seg: found with the first re-read
         for reason, index, innocent in plausibility.ORIENTATIONS:
             turned = [np.ascontiguousarray(rgb[index]) for rgb in images]
-            if not every_way and not plausibility.turn_may_be_upright(
-                self._gate_scores(turned, kind)
-            ):
+            if not plausibility.turn_may_be_upright(self._gate_scores(turned, kind)):
                 continue
             if against is None:
                 upright = self._vote("ctc", images, kind)
