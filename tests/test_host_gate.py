@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from host import plausibility
-from host.catalogue import GATE, read_catalogue
+from host.catalogue import CHECKS, GATE, read_catalogue
 from host.confidence import is_confident
 from host.gate import GateReader
 from host.kinds import KINDS
@@ -49,27 +49,32 @@ def test_a_gate_of_another_shape_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("how", ["missing", "corrupt"])
-def test_without_a_working_gate_nothing_is_fillable(tmp_path: Path, how: str) -> None:
+@pytest.mark.parametrize("family", CHECKS)
+def test_without_a_working_check_nothing_is_fillable(tmp_path: Path, family: str, how: str) -> None:
+    """The gate and the glyph check (host/glyph.py) alike: without one, nothing of its kind
+    is fillable; the readers still read, and the other kind still fills."""
+    broken = f"{family}_ais3"
     if how == "missing":
-        copy_models(tmp_path, drop="gate_ais3")
+        copy_models(tmp_path, drop=broken)
     else:
-        copy_models(tmp_path, corrupt="gate_ais3")
+        copy_models(tmp_path, corrupt=broken)
     solver = Solver(tmp_path)
     status = solver.status()
-    gate = status["models"]["gate_ais3"]
-    assert gate["loaded"] is False and gate["state"] == "failed" and gate["error"]
-    assert status["models"]["gate_ais6"]["loaded"] is True and status["ready"] is False
+    model = status["models"][broken]
+    assert model["loaded"] is False and model["state"] == "failed" and model["error"]
+    assert status["models"][f"{family}_ais6"]["loaded"] is True and status["ready"] is False
     images, texts = synth.batch("ais3", 5, seed=32)
     for method in ("auto", "ctc", "seg"):
         for rgb in images:
             answer = solver.solve([rgb], None, method)
             assert not is_confident(answer.confidence)
             assert answer.reason in (plausibility.NO_GATE, *plausibility.REASONS)
-    # the readers still read: only the fill is withheld, with the gate's reason when nothing
-    # else objected
-    rgb, text = images[0], texts[0]
-    answer = solver.solve([rgb], None, "ctc")
-    assert answer.text == text and answer.reason == plausibility.NO_GATE and answer.plausible
+    # only the fill is withheld, with the checks' reason when nothing else objected
+    answer = solver.solve([images[0]], None, "ctc")
+    assert answer.text == texts[0] and answer.reason == plausibility.NO_GATE and answer.plausible
+    rgb, text = synth.generate("ais6", np.random.default_rng(3))
+    answer = solver.solve([rgb], None, "auto")
+    assert answer.text == text and is_confident(answer.confidence)
 
 
 def test_status_reports_the_gates(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """host/glyph.py: the per-kind "is each digit in the AIS font" check, and how the Solver uses
-it: loaded with the kind, reported by status, run on the seg reader's own crops, and without
-it nothing is fillable."""
+it: run on the seg reader's own crops, refusing other fonts (without it nothing is fillable:
+tests/test_host_gate.py, for both checks)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 
 from bench import garbage
-from host import plausibility, seg
+from host import seg
 from host.catalogue import GATE, GLYPH, read_catalogue
 from host.confidence import is_confident
 from host.glyph import GlyphReader
 from host.kinds import KINDS
 from host.seg import preprocess
 from host.solver import Solver
-from tests.conftest import REPO, copy_models, need, tflite214_outputs
+from tests.conftest import REPO, need, tflite214_outputs
 from training import synth
 
 MODELS = REPO / "models"
@@ -57,30 +57,6 @@ def test_a_glyph_model_of_another_shape_is_refused() -> None:
         GlyphReader(MODELS / "seg_ais6.tflite", KINDS["ais6"])
     with pytest.raises(ValueError):
         GlyphReader(MODELS / "glyph_ais6.tflite", KINDS["ais3"])
-
-
-@pytest.mark.parametrize("how", ["missing", "corrupt"])
-def test_without_a_working_glyph_check_nothing_is_fillable(tmp_path: Path, how: str) -> None:
-    if how == "missing":
-        copy_models(tmp_path, drop="glyph_ais3")
-    else:
-        copy_models(tmp_path, corrupt="glyph_ais3")
-    solver = Solver(tmp_path)
-    status = solver.status()
-    glyph = status["models"]["glyph_ais3"]
-    assert glyph["loaded"] is False and glyph["state"] == "failed" and glyph["error"]
-    assert status["models"]["glyph_ais6"]["loaded"] is True and status["ready"] is False
-    images, texts = synth.batch("ais3", 5, seed=32)
-    for method in ("auto", "ctc", "seg"):
-        for rgb in images:
-            assert not is_confident(solver.solve([rgb], None, method).confidence)
-    # the readers still read: only the fill is withheld, with the checks' reason
-    answer = solver.solve([images[0]], None, "ctc")
-    assert answer.text == texts[0] and answer.reason == plausibility.NO_GATE and answer.plausible
-    # the other kind keeps its glyph check and fills
-    rgb, text = synth.generate("ais6", np.random.default_rng(3))
-    answer = solver.solve([rgb], None, "auto")
-    assert answer.text == text and is_confident(answer.confidence)
 
 
 @pytest.mark.parametrize("kind", ["ais6", "ais3"])
