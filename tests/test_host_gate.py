@@ -89,17 +89,19 @@ def test_status_reports_the_gates(tmp_path: Path) -> None:
 
 @pytest.mark.real_data
 @pytest.mark.parametrize("kind", ["ais6", "ais3"])
-def test_every_real_captcha_passes_the_gate(
-    gates: dict[str, GateReader], kind: str, real_data: Path
-) -> None:
+@pytest.mark.parametrize("family", CHECKS)
+def test_every_real_captcha_passes_the_checks(family: str, kind: str, real_data: Path) -> None:
+    """The gate and the glyph check pass every labelled real captcha, training and validation."""
     from host.imageio import decode_png
+    from host.reader import reader_class
     from training import data
 
+    need((MODELS / "models.json").exists(), "models/ is not built yet")
+    check = reader_class(family).from_folder(MODELS, KINDS[kind])
+    assert isinstance(check, GateReader)  # the glyph check is one too: passes(rgb)
     samples = data.load_folder(real_data / kind, KINDS[kind].digits)
-    refused = [
-        s.path.name for s in samples if not gates[kind].passes(decode_png(s.path.read_bytes()))
-    ]
-    assert not refused, refused  # every labelled one, training and validation
+    refused = [s.path.name for s in samples if not check.passes(decode_png(s.path.read_bytes()))]
+    assert not refused, refused
 
 
 def test_the_gates_agree_with_tflite_runtime_214(tmp_path: Path) -> None:
