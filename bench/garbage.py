@@ -39,6 +39,7 @@ from host.plausibility import (
     ORIENTATIONS,
     SAME_LOOK,
     looks_like_captcha,
+    refuses,
     shown,
     turn_may_be_upright,
     upside_down,
@@ -230,6 +231,24 @@ def _behind_gate(
     return rule
 
 
+def _behind_gate_rows(method: str, head: str) -> dict[str, Callable[[dict], bool]]:
+    """`method`'s four rows behind the gate and the pieces check (names beginning with `head`):
+    every orientation re-read, or only those the gate may pass, without and with the glyph
+    check; the last is the Solver's."""
+    return {
+        f"{head} + gate + pieces + turned, every way": _behind_gate(method, _turned_better),
+        f"{head} + gate + pieces + turned, not the turns it refuses": (
+            _behind_gate(method, _re_read_turned)
+        ),
+        f"{head} + gate + pieces + glyphs + turned, every way": (
+            _behind_gate(method, _turned_better, glyphs=True)
+        ),
+        f"{head} + gate + pieces + glyphs + turned, not those refused (shipped)": (
+            _behind_gate(method, _re_read_turned, glyphs=True)
+        ),
+    }
+
+
 RULES: dict[str, Callable[[dict], bool]] = {
     "auto, before (combine only)": lambda r: r["auto"] >= FILL,
     "auto + ctc and seg agree": lambda r: r["auto"] >= FILL and r["agree"],
@@ -240,44 +259,21 @@ RULES: dict[str, Callable[[dict], bool]] = {
     ),
     "auto + agree + both + gate": lambda r: _auto_ok(r) and r["gate"],
     "auto + agree + both + gate + pieces": lambda r: _auto_ok(r) and r["gate"] and r["pieces_ok"],
-    "auto + agree + both + gate + pieces + turned, every way": _behind_gate("auto", _turned_better),
-    "auto + agree + both + gate + pieces + turned, not the turns it refuses": (
-        _behind_gate("auto", _re_read_turned)
-    ),
-    "auto + agree + both + gate + pieces + glyphs + turned, every way": (
-        _behind_gate("auto", _turned_better, glyphs=True)
-    ),
-    "auto + agree + both + gate + pieces + glyphs + turned, not those refused (shipped)": (
-        _behind_gate("auto", _re_read_turned, glyphs=True)
-    ),
+    **_behind_gate_rows("auto", "auto + agree + both"),
     "ctc, before": lambda r: _alone("ctc", r),
     "ctc + pieces + turned (before the gate)": lambda r: (
         _alone("ctc", r) and r["pieces_ok"] and not _turned_better(r, r["ctc"][0], r["ctc"][1])
     ),
     "ctc + gate": lambda r: _alone("ctc", r) and r["gate"],
     "ctc + gate + pieces": lambda r: _alone("ctc", r) and r["gate"] and r["pieces_ok"],
-    "ctc + gate + pieces + turned, every way": _behind_gate("ctc", _turned_better),
-    "ctc + gate + pieces + turned, not the turns it refuses": _behind_gate("ctc", _re_read_turned),
-    "ctc + gate + pieces + glyphs + turned, every way": _behind_gate(
-        "ctc", _turned_better, glyphs=True
-    ),
-    "ctc + gate + pieces + glyphs + turned, not those refused (shipped)": _behind_gate(
-        "ctc", _re_read_turned, glyphs=True
-    ),
+    **_behind_gate_rows("ctc", "ctc"),
     "seg, before": lambda r: _alone("seg", r),
     "seg + pieces + turned (before the gate)": lambda r: (
         _alone("seg", r) and r["pieces_ok"] and not _turned_better(r, r["seg"][0], _seg_conf(r))
     ),
     "seg + gate": lambda r: _alone("seg", r) and r["gate"],
     "seg + gate + pieces": lambda r: _alone("seg", r) and r["gate"] and r["pieces_ok"],
-    "seg + gate + pieces + turned, every way": _behind_gate("seg", _turned_better),
-    "seg + gate + pieces + turned, not the turns it refuses": _behind_gate("seg", _re_read_turned),
-    "seg + gate + pieces + glyphs + turned, every way": _behind_gate(
-        "seg", _turned_better, glyphs=True
-    ),
-    "seg + gate + pieces + glyphs + turned, not those refused (shipped)": _behind_gate(
-        "seg", _re_read_turned, glyphs=True
-    ),
+    **_behind_gate_rows("seg", "seg"),
 }
 
 
@@ -316,7 +312,7 @@ def readings(
     out["gate_score"] = score
     out["gate"] = gate is not None and score >= gate.threshold
     out["glyph_score"] = None if glyph is None else glyph.score(rgb)
-    out["glyph"] = glyph is not None and glyph.passes(rgb)
+    out["glyph"] = glyph is not None and not refuses(([out["glyph_score"]], glyph.threshold))
     out["orient"], out["orient_gate"] = [], []
     for _, index, _ in ORIENTATIONS:
         turned_rgb = np.ascontiguousarray(rgb[index])

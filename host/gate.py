@@ -16,7 +16,7 @@ import numpy as np
 
 from host.catalogue import GATE, Entry
 from host.kinds import KINDS, Kind
-from host.reader import ModelReader
+from host.reader import ModelReader, sigmoid
 
 
 def preprocess(rgb: np.ndarray) -> np.ndarray:
@@ -44,11 +44,13 @@ class GateReader(ModelReader):
 
     def score(self, rgb: np.ndarray) -> float:
         """The probability that `rgb` (the kind's size) is an upright captcha of the kind."""
-        logit = float(self.invoke(preprocess(rgb)[None])[0, 0])
-        return float(1.0 / (1.0 + np.exp(-np.clip(logit, -60.0, 60.0))))
+        return float(sigmoid(self.invoke(preprocess(rgb)[None]))[0, 0])
 
     def passes(self, rgb: np.ndarray) -> bool:
-        return self.score(rgb) >= self.threshold
+        """Whether the score reaches the threshold (a check that has no score, as the glyph
+        check for an image not cut into digits, never passes)."""
+        score = self.score(rgb)
+        return score is not None and score >= self.threshold
 
     def warm_up(self) -> None:
         self.score(np.full((self.kind.height, self.kind.width, 3), 255, np.uint8))

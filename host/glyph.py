@@ -18,12 +18,9 @@ import numpy as np
 from host.catalogue import GLYPH
 from host.gate import GateReader
 from host.kinds import Kind
+from host.reader import sigmoid
 from host.seg import preprocess
 from host.segment import CROP, PLANES
-
-
-def sigmoid(logits: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(logits.astype(np.float64), -60.0, 60.0)))
 
 
 class GlyphReader(GateReader):
@@ -46,11 +43,6 @@ class GlyphReader(GateReader):
     def score(self, rgb: np.ndarray) -> float | None:  # type: ignore[override]
         crops = preprocess(rgb, self.kind)
         return None if crops is None else float(self.digit_scores(crops).min())
-
-    def passes(self, rgb: np.ndarray) -> bool:
-        """Whether every digit reaches the threshold; an image not cut into digits never passes."""
-        score = self.score(rgb)
-        return score is not None and score >= self.threshold
 
     def warm_up(self) -> None:
         self.digit_scores(np.zeros((self.kind.digits, CROP, CROP, PLANES), np.float32))

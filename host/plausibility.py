@@ -12,7 +12,7 @@ the readers can still be sure of an answer. So a confidence at or above the fill
   apart into `digits - 1` to `digits` same-colour pieces of at least segment.FRAGMENT pixels
   (every labelled real captcha does);
 - for an answer that would be filled: the kind's glyph check (host/glyph.py) passes most
-  renderings, every digit the segmenter cut drawn in the AIS font (`glyphs_refuse`). It is
+  renderings, every digit the segmenter cut drawn in the AIS font (`refuses`). It is
   what keeps captchas in other fonts from a fillable answer: behind the other checks `auto`
   still filled 16 / 84 of ~2,400 held-out-font captchas per kind (ais6 / ais3, seeds 15-18,
   docs/BENCHMARKS.md "A glyph check per digit"), and none with it;
@@ -115,26 +115,24 @@ def passes_gate(passes: list[bool]) -> bool:
     return 2 * sum(passes) > len(passes)
 
 
-def glyphs_refuse(passes: list[bool] | None) -> bool:
-    """Whether the glyph check (host/glyph.py; per rendering: every digit in the AIS font)
-    refuses the image: most renderings fail it (`passes_gate`'s vote). None, no glyph model:
-    nothing refuses it (the solver then answers NO_GATE)."""
-    return passes is not None and not passes_gate(passes)
+def refuses(check: tuple[list[float | None], float] | None) -> bool:
+    """Whether a check's scores (the gate's or the glyph check's, per rendering, with its
+    threshold) refuse the image: most renderings below the threshold (`passes_gate`); no
+    score (the glyph check found no digits) is below it. None, no such check: nothing
+    refuses it (the solver then answers NO_GATE)."""
+    if check is None:
+        return False
+    scores, threshold = check
+    return not passes_gate([score is not None and score >= threshold for score in scores])
 
 
-def gate_refuses(gate: tuple[list[float], float] | None) -> bool:
-    """Whether the gate's scores (per rendering, with its threshold) refuse the image: most
-    renderings below the threshold (`passes_gate`). None, no gate: nothing refuses it."""
-    return gate is not None and not passes_gate([score >= gate[1] for score in gate[0]])
-
-
-def turn_may_be_upright(gate: tuple[list[float], float] | None) -> bool:
+def turn_may_be_upright(gate: tuple[list[float | None], float] | None) -> bool:
     """Whether the image turned or mirrored may be an upright captcha, from the gate's scores
     of the turned renderings (with its threshold; None: no gate, so it may): only then can
     the image be a turned captcha, and ctc re-reads it turned. The gate passes every real
     captcha upright (training/guard.py) and refuses them turned and mirrored, so this takes
     one gate invoke per orientation instead of a ctc read for nearly every real captcha."""
-    return not gate_refuses(gate)
+    return not refuses(gate)
 
 
 def digit_pieces(rgb: np.ndarray) -> int:

@@ -25,6 +25,11 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """Element-wise logistic of `logits`, in float64 (clipped: no overflow warnings)."""
+    return 1.0 / (1.0 + np.exp(-np.clip(logits.astype(np.float64), -60.0, 60.0)))
+
+
 class ModelReader:
     method: ClassVar[str] = ""  # "ctc", "seg", "gate" or "glyph": the catalogue entries it reads
     xnnpack: ClassVar[bool] = True  # run by the XNNPACK delegate (host/runtime.py)

@@ -38,8 +38,7 @@ from host.reader import ModelReader, reader_class
 from host.runtime import runtime_name
 
 if TYPE_CHECKING:  # imported when loaded (host/reader.py reader_class), like the readers
-    from host.gate import GateReader
-    from host.glyph import GlyphReader
+    from host.gate import GateReader  # GlyphReader is one
 
 MODEL_METHODS = tuple(m for m in METHODS if m != AUTO)  # one model each: ctc, seg
 FAMILIES = (*MODEL_METHODS, GATE, GLYPH)  # every model a kind loads: its readers, its checks
@@ -165,16 +164,16 @@ class Solver:
                     raise HostError(Code.NO_ANSWER, f"{method} read no {the_kind.digits} digits")
                 text, digits, conf = read.text, read.digits, read.confidence
                 used, agree, reason = method, None, None
-            gate = self._gate_scores(prepared, the_kind)  # (scores, threshold) or None
+            gate = self._check_scores(GATE, prepared, the_kind)  # (scores, threshold) or None
             vouched = gate is not None  # the checks ran: the gate (and, to fill, the glyphs)
-            if plausibility.gate_refuses(gate):
+            if plausibility.refuses(gate):
                 reason = plausibility.NOT_A_CAPTCHA
             elif not plausibility.look_like_captcha(prepared, the_kind):
                 reason = plausibility.NOT_A_CAPTCHA
             elif reason is None and is_confident(conf):  # only what would be filled
-                glyphs = self._glyph_passes(prepared, the_kind)
+                glyphs = self._check_scores(GLYPH, prepared, the_kind)
                 vouched = vouched and glyphs is not None
-                if plausibility.glyphs_refuse(glyphs):
+                if plausibility.refuses(glyphs):
                     reason = plausibility.NOT_A_CAPTCHA
                 else:
                     reason = self._turned_reads_better(prepared, the_kind, method, text, conf)
@@ -205,29 +204,18 @@ class Solver:
             raise HostError(Code.MODEL_ERROR, f"{method} model for {kind.name}: {error}")
         return reader
 
-    def _gate_scores(
-        self, images: list[np.ndarray], kind: Kind
-    ) -> tuple[list[float], float] | None:
-        """The kind's gate's score of each rendering, and its threshold; None without a gate
-        that runs."""
-        gate = cast("GateReader | None", self._readers.get((GATE, kind.name)))
-        if gate is None:
+    def _check_scores(
+        self, family: str, images: list[np.ndarray], kind: Kind
+    ) -> tuple[list[float | None], float] | None:
+        """The kind's check `family` (GATE or GLYPH): its score of each rendering (the glyph
+        check's None: no digits), and its threshold; None without that check running."""
+        check = cast("GateReader | None", self._readers.get((family, kind.name)))
+        if check is None:
             return None
         try:
-            return [gate.score(rgb) for rgb in images], gate.threshold
-        except Exception as exc:  # a gate that fails makes nothing fillable, it breaks nothing
-            log.get().warning("gate %s failed: %s: %s", kind.name, type(exc).__name__, exc)
-            return None
-
-    def _glyph_passes(self, images: list[np.ndarray], kind: Kind) -> list[bool] | None:
-        """Whether the kind's glyph check passes each rendering; None without one that runs."""
-        glyph = cast("GlyphReader | None", self._readers.get((GLYPH, kind.name)))
-        if glyph is None:
-            return None
-        try:
-            return [glyph.passes(rgb) for rgb in images]
+            return [check.score(rgb) for rgb in images], check.threshold
         except Exception as exc:  # a check that fails makes nothing fillable, it breaks nothing
-            log.get().warning("glyph %s failed: %s: %s", kind.name, type(exc).__name__, exc)
+            log.get().warning("%s %s failed: %s: %s", family, kind.name, type(exc).__name__, exc)
             return None
 
     def _turned_reads_better(
@@ -242,7 +230,7 @@ class Solver:
         against = None if method == "seg" else conf  # for seg: found with the first re-read
         for reason, index, innocent in plausibility.ORIENTATIONS:
             turned = [np.ascontiguousarray(rgb[index]) for rgb in images]
-            if not plausibility.turn_may_be_upright(self._gate_scores(turned, kind)):
+            if not plausibility.turn_may_be_upright(self._check_scores(GATE, turned, kind)):
                 continue
             if against is None:
                 upright = self._vote("ctc", images, kind)

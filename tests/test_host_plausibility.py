@@ -66,8 +66,9 @@ def test_a_turn_may_be_upright_unless_the_gate_refuses_most_turned_renderings() 
     assert plausibility.turn_may_be_upright(([0.2, 0.3, 0.01], 0.1))
     assert not plausibility.turn_may_be_upright(([0.2, 0.01, 0.01], 0.1))
     assert plausibility.turn_may_be_upright(None)  # no gate: nothing rules a turn out
-    assert plausibility.gate_refuses(([0.2, 0.01, 0.01], 0.1))  # what the solve checks too
-    assert not plausibility.gate_refuses(None)
+    assert plausibility.refuses(([0.2, 0.01, 0.01], 0.1))  # what the solve checks too
+    assert not plausibility.refuses(None)
+    assert plausibility.refuses(([None, None, 0.5], 0.1))  # no score (no digits) is no pass
 
 
 def test_the_re_reads_run_only_where_the_gate_may_pass_the_turn(
@@ -90,7 +91,7 @@ def test_the_re_reads_run_only_where_the_gate_may_pass_the_turn(
             continue
         filled.append(rgb)
         may = [
-            plausibility.turn_may_be_upright(solver._gate_scores([rgb[index]], kind))
+            plausibility.turn_may_be_upright(solver._check_scores(GATE, [rgb[index]], kind))
             for _, index, _ in plausibility.ORIENTATIONS
         ]
         assert len(reads) == 2 + sum(may), answer  # ctc and seg upright, then the re-reads

@@ -198,7 +198,10 @@ def build_model(kind: Kind, batch_size: int | None = None):  # -> keras.Model
 
 
 def scores(reader: GateReader, images: list[np.ndarray]) -> np.ndarray:
-    return np.array([reader.score(rgb) for rgb in images])
+    """Each image's score by a check (the gate, or the glyph check: a GateReader too); NaN
+    where there is none (the glyph check found no digits), which passes no threshold."""
+    found = [reader.score(rgb) for rgb in images]
+    return np.array([np.nan if s is None else s for s in found], dtype=np.float64)
 
 
 def fit_threshold(reader: GateReader, kind: Kind, seed: int, count: int) -> float:

@@ -33,7 +33,7 @@ from host.seg import preprocess
 from host.segment import CROP, PLANES
 from training import binary, synth
 from training.merge import Folders
-from training.train_gate import font_source, load_real, other_fonts, shifted
+from training.train_gate import font_source, load_real, other_fonts, scores, shifted
 
 
 def log(message: str) -> None:
@@ -119,18 +119,12 @@ def build_model(batch_size: int | None = None):  # -> keras.Model
     return keras.Model(inputs, layers.Dense(1)(x), name="glyph")
 
 
-def image_scores(reader: GlyphReader, images: list[np.ndarray]) -> np.ndarray:
-    """Each image's score (its least AIS-like digit); NaN where the segmenter does not cut it."""
-    found = [reader.score(rgb) for rgb in images]
-    return np.array([np.nan if s is None else s for s in found])
-
-
 def fit_threshold(reader: GlyphReader, kind: Kind, seed: int, count: int) -> float:
     """The score at or above which the host passes an image: MAX_THRESHOLD, or lower if that
     would refuse more than 1 - PASS_SYNTHETIC of `count` fresh synthetic captchas that the
     segmenter cuts; never below MIN_THRESHOLD. Chosen without the real validation split."""
     fresh = synth.batch(kind.name, count, seed=SEED_BASE + seed * 10 + 4 + kind.digits)[0]
-    low = float(np.nanquantile(image_scores(reader, fresh), 1 - PASS_SYNTHETIC))
+    low = float(np.nanquantile(scores(reader, fresh), 1 - PASS_SYNTHETIC))
     return round(min(MAX_THRESHOLD, max(low, MIN_THRESHOLD)), 5)
 
 
@@ -209,19 +203,19 @@ def check(
     checks: dict[str, Any] = {"threshold": threshold}
     validation = None
     if real_val:
-        val_scores = image_scores(reader, real_val)
+        val_scores = scores(reader, real_val)
         checks["real_val_passed"] = passed(val_scores, threshold)
         checks["real_val_min_score"] = round(float(np.nanmin(val_scores)), 5)
         validation = {"images": len(real_val), "passed": int((val_scores >= threshold).sum())}
     fresh = synth.batch(kind.name, 50 if smoke else 500, seed=SEED_BASE + seed * 10 + 7)[0]
-    checks["fresh_synthetic_passed"] = passed(image_scores(reader, fresh), threshold)
+    checks["fresh_synthetic_passed"] = passed(scores(reader, fresh), threshold)
     rng = np.random.default_rng([SEED_BASE, seed, kind.digits, 9])
     fonted = [
         synth.generate(kind.name, rng, fonts=font_source(path))[0]
         for path in fonts
         for _ in range(2 if smoke else 20)
     ]
-    checks["fresh_other_fonts_passed"] = passed(image_scores(reader, fonted), threshold)
+    checks["fresh_other_fonts_passed"] = passed(scores(reader, fonted), threshold)
     log(f"{kind.name}: {checks}")
     entry = Entry(
         GLYPH,
